@@ -1,0 +1,114 @@
+"""Plain values passed from the data steps to composition.
+
+Composition (layout, drawing, encoding) sees only these views and RGBA arrays:
+it never touches the input table, the aggregation backends or gRPC. The views
+hold no Pillow objects, so layouts can be tested as numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class AxisView:
+    """One trained position scale as the axis drawer needs it.
+
+    Attributes:
+        limits: data values at the two panel edges (low, high), expansion included.
+        breaks: major tick positions in data units, all inside ``limits``.
+        labels: one text per major break (already formatted, transform inverted).
+        minor_breaks: minor grid positions in data units.
+        categorical: True when breaks are category centres (heatmap axes).
+    """
+
+    limits: tuple[float, float]
+    breaks: tuple[float, ...] = ()
+    labels: tuple[str, ...] = ()
+    minor_breaks: tuple[float, ...] = ()
+    categorical: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.breaks) != len(self.labels):
+            raise ValueError(f"axis has {len(self.breaks)} breaks but {len(self.labels)} labels")
+
+    def to_unit(self, values: np.ndarray | float) -> np.ndarray:
+        """Map data values to [0, 1] across the panel (0 = low limit)."""
+        low, high = self.limits
+        span = high - low
+        return (np.asarray(values, dtype=np.float64) - low) / (span if span else 1.0)
+
+
+@dataclass(frozen=True)
+class PanelView:
+    """One facet cell: its grid position and the scales of its two axes."""
+
+    row: int
+    col: int
+    x: AxisView
+    y: AxisView
+
+
+@dataclass(frozen=True)
+class ContinuousLegend:
+    """A colour bar: values from ``limits`` mapped through ``stops``.
+
+    Attributes:
+        title: legend title (the colour column's name).
+        limits: data values at the two ends of the bar.
+        breaks: tick positions in data units; ``labels`` one text each.
+        stops: (position in [0, 1], colour) pairs, positions increasing.
+    """
+
+    title: str
+    limits: tuple[float, float]
+    breaks: tuple[float, ...]
+    labels: tuple[str, ...]
+    stops: tuple[tuple[float, RGB], ...]
+
+
+@dataclass(frozen=True)
+class CategoricalLegend:
+    """A key of coloured symbols, one per category, in display order."""
+
+    title: str
+    labels: tuple[str, ...]
+    colors: tuple[RGB, ...]
+    shape: int = 19  # ggplot2 pch code of the key symbol
+
+
+Legend = ContinuousLegend | CategoricalLegend
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """Everything composition needs to lay out and draw one page.
+
+    Attributes:
+        width, height: size of the whole image in pixels.
+        n_rows, n_cols: facet grid shape; ``panels`` has one entry per cell.
+        col_strips: one label per column (empty when there is no column facet).
+        row_strips: one label per row (empty when there is no row facet).
+        title, x_title, y_title: texts; empty strings draw nothing.
+        legend: the colour legend, or None.
+    """
+
+    width: int
+    height: int
+    n_rows: int
+    n_cols: int
+    panels: tuple[PanelView, ...]
+    col_strips: tuple[str, ...] = ()
+    row_strips: tuple[str, ...] = ()
+    title: str = ""
+    x_title: str = ""
+    y_title: str = ""
+    legend: Legend | None = None
+
+    def panel(self, row: int, col: int) -> PanelView:
+        """The panel at grid position (row, col)."""
+        return self.panels[row * self.n_cols + col]

@@ -1,0 +1,36 @@
+"""The one error hierarchy of ggrs.
+
+Every error that reaches a user is a :class:`GgrsError`. Its message says what
+failed, with which ids or values, and what to do; entry points print it on one
+line and exit with :attr:`GgrsError.exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class GgrsError(Exception):
+    """Base class of every error ggrs raises on purpose."""
+
+    exit_code = 1
+
+
+class UsageError(GgrsError):
+    """A flag, property or mapping has a value that is not allowed."""
+
+    exit_code = 2
+
+
+class DataError(GgrsError):
+    """The input table cannot be plotted (unreadable, missing column, wrong type)."""
+
+
+class LayoutError(GgrsError):
+    """The requested size leaves no room for the panels."""
+
+
+class BackendUnavailable(GgrsError):
+    """An aggregation backend was requested that cannot run on this machine."""
+
+
+class RemoteError(GgrsError):
+    """A call to the Tercen server failed; the message names the call and the ids."""
