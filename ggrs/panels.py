@@ -1,0 +1,155 @@
+"""Factors: table columns turned into integer codes and level labels.
+
+Facet rows, facet columns, pages and categorical colours are all factors: one
+or more columns whose value combinations become levels 0..k-1, with one code
+per table row. Levels are sorted (text alphabetically, numbers numerically),
+missing values form a last level ``NA``, and several columns combine into one
+label joined by a separator (", " for strips, "_" for page names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ggrs.errors import DataError
+
+MISSING_LABEL = "NA"
+
+
+@dataclass(frozen=True)
+class Factor:
+    """Integer codes per row and a label per level.
+
+    Attributes:
+        codes: int32 array, one entry per table row, values in [0, len(labels)).
+        labels: level labels in display order.
+        names: the column names the factor was built from.
+    """
+
+    codes: np.ndarray
+    labels: tuple[str, ...]
+    names: tuple[str, ...] = ()
+
+    @property
+    def n_levels(self) -> int:
+        """Number of levels (at least 1)."""
+        return len(self.labels)
+
+
+def constant_factor(n_rows: int) -> Factor:
+    """A factor with one level covering every row (no facet, one page)."""
+    return Factor(np.zeros(n_rows, dtype=np.int32), ("",), ())
+
+
+def _format_level(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def column_factor(column: pa.ChunkedArray | pa.Array, name: str = "") -> Factor:
+    """Encodes one column as a factor with sorted levels.
+
+    Args:
+        column: any column whose values can be compared (text, numbers, booleans),
+            plain or dictionary-encoded.
+        name: the column's name, kept for titles.
+
+    Returns:
+        The factor; nulls (and NaN) become the last level ``NA``.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        if pa.types.is_dictionary(column.type):
+            column = column.unify_dictionaries()
+        column = column.combine_chunks()
+    if pa.types.is_floating(column.type) and pc.any(pc.is_nan(column)).as_py():
+        column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+    if pa.types.is_dictionary(column.type):
+        # Reuse the stored encoding: only the (small) dictionary is re-encoded,
+        # in case it holds a value twice.
+        unique = column.dictionary.dictionary_encode()
+        dictionary = unique.dictionary
+        entry_code = unique.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+        row_indices = column.indices
+        indices = entry_code.take(row_indices.fill_null(0).to_numpy(zero_copy_only=False))
+    else:
+        encoded = column.dictionary_encode()
+        dictionary = encoded.dictionary
+        row_indices = encoded.indices
+        indices = row_indices.fill_null(0).to_numpy(zero_copy_only=False)
+    # Sort the levels: the dictionary holds them in first-seen order.
+    order = pc.array_sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    levels = [_format_level(v) for v in dictionary.take(pa.array(order)).to_pylist()]
+    codes = rank.take(indices) if len(rank) else np.zeros(len(indices), dtype=np.int32)
+    if row_indices.null_count:
+        codes[~row_indices.is_valid().to_numpy(zero_copy_only=False)] = len(levels)
+        levels.append(MISSING_LABEL)
+    if not levels:  # an empty table still needs one level to draw an empty panel
+        levels = [""]
+    return Factor(codes, tuple(levels), (name,))
+
+
+def combine(factors: Sequence[Factor], separator: str = ", ") -> Factor:
+    """Crosses factors into one whose levels are the combinations that occur.
+
+    Levels are ordered by the first factor, then the second, ...; only
+    combinations present in the data become levels.
+    """
+    if not factors:
+        raise ValueError("combine() needs at least one factor")
+    if len(factors) == 1:
+        return factors[0]
+    n_rows = len(factors[0].codes)
+    sizes = [f.n_levels for f in factors]
+    if math_prod(sizes) > 2**62:
+        raise DataError(
+            f"facet factors {[n for f in factors for n in f.names]} have too many combinations"
+        )
+    key = np.zeros(n_rows, dtype=np.int64)
+    for factor in factors:
+        key *= factor.n_levels
+        key += factor.codes
+    present, compact = _compact(key, math_prod(sizes))
+    labels = []
+    for combo in present.tolist():
+        parts = []
+        for factor in reversed(factors):
+            combo, level = divmod(combo, factor.n_levels)
+            parts.append(factor.labels[level])
+        labels.append(separator.join(reversed(parts)))
+    names = tuple(n for f in factors for n in f.names)
+    return Factor(compact.astype(np.int32).reshape(-1), tuple(labels), names)
+
+
+def _compact(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (sorted) and each row's index among them."""
+    if n_keys <= 4 * len(key) + 4096:
+        # O(n) with no sort: mark the keys that occur, then number them in order.
+        counts = np.bincount(key, minlength=n_keys)
+        present = np.flatnonzero(counts)
+        remap = np.cumsum(counts > 0, dtype=np.int64) - 1
+        return present, remap[key]
+    present, compact = np.unique(key, return_inverse=True)
+    return present, compact
+
+
+def math_prod(values: Sequence[int]) -> int:
+    """Product of integers without overflow (Python ints)."""
+    result = 1
+    for v in values:
+        result *= int(v)
+    return result
+
+
+def table_factor(table: pa.Table, names: Sequence[str], separator: str = ", ") -> Factor:
+    """The factor of one or more columns of `table`; no columns → one level."""
+    if not names:
+        return constant_factor(table.num_rows)
+    return combine([column_factor(table.column(n), n) for n in names], separator)

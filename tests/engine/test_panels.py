@@ -1,0 +1,73 @@
+"""Factors for facets, pages and categories: codes and sorted labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from ggrs.panels import column_factor, combine, table_factor
+
+
+def test_text_levels_sorted_and_missing_last():
+    factor = column_factor(pa.array(["b", "a", None, "b"]), "k")
+    assert factor.labels == ("a", "b", "NA")
+    np.testing.assert_array_equal(factor.codes, [1, 0, 2, 1])
+    assert factor.codes.dtype == np.int32
+    assert factor.names == ("k",)
+
+
+def test_numbers_sort_numerically_and_nan_is_missing():
+    factor = column_factor(pa.array([10.0, 2.0, float("nan"), 2.5]))
+    assert factor.labels == ("2", "2.5", "10", "NA")
+    np.testing.assert_array_equal(factor.codes, [2, 0, 3, 1])
+
+
+def test_dictionary_column_reuses_its_encoding():
+    plain = pa.array(["z", "x", "y", "x", None])
+    encoded = column_factor(plain.dictionary_encode())
+    direct = column_factor(plain)
+    assert encoded.labels == direct.labels == ("x", "y", "z", "NA")
+    np.testing.assert_array_equal(encoded.codes, direct.codes)
+
+
+def test_chunked_dictionaries_with_different_dictionaries():
+    chunks = pa.chunked_array(
+        [pa.array(["b", "a"]).dictionary_encode(), pa.array(["c", "b"]).dictionary_encode()]
+    )
+    factor = column_factor(chunks)
+    assert factor.labels == ("a", "b", "c")
+    np.testing.assert_array_equal(factor.codes, [1, 0, 2, 1])
+
+
+def test_combine_keeps_present_combinations_in_order():
+    table = pa.table({"sex": ["M", "F", "M", "F"], "v": ["FL", "CW", "CW", "CW"]})
+    factor = table_factor(table, ["sex", "v"])
+    assert factor.labels == ("F, CW", "M, CW", "M, FL")
+    np.testing.assert_array_equal(factor.codes, [2, 0, 1, 0])
+    pages = table_factor(table, ["sex", "v"], separator="_")
+    assert pages.labels == ("F_CW", "M_CW", "M_FL")
+
+
+def test_combine_matches_numpy_unique_on_random_data():
+    rng = np.random.default_rng(7)
+    a, b = rng.integers(0, 5, 1000), rng.integers(0, 3, 1000)
+    factor = table_factor(pa.table({"a": a, "b": b}), ["a", "b"])
+    expected_keys, expected_codes = np.unique(a * 3 + b, return_inverse=True)
+    np.testing.assert_array_equal(factor.codes, expected_codes)
+    assert len(factor.labels) == len(expected_keys)
+
+
+def test_no_columns_is_one_level():
+    factor = table_factor(pa.table({"a": [1, 2, 3]}), [])
+    assert factor.labels == ("",)
+    np.testing.assert_array_equal(factor.codes, [0, 0, 0])
+
+
+def test_empty_column_still_has_a_level():
+    assert column_factor(pa.array([], pa.string())).labels == ("",)
+
+
+def test_combine_needs_factors():
+    with pytest.raises(ValueError):
+        combine([])
