@@ -329,7 +329,7 @@ def _group_limits(values: np.ndarray, ok: np.ndarray, codes: np.ndarray, n: int)
             limits[0] = (selected.min(), selected.max())
         return limits
     grouped = (
-        pa.table({"g": codes, "v": pa.array(values, mask=~ok)})
+        pa.Table.from_arrays([pa.array(codes), pa.array(values, mask=~ok)], names=["g", "v"])
         .group_by("g")
         .aggregate([("v", "min_max")])
     )

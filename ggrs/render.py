@@ -16,6 +16,7 @@ Tercen. Invalid values stop the run before any work, with exit status 2.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from absl import app, flags
 
+from ggrs import io, pipeline
 from ggrs import properties as props_mod
 from ggrs.errors import GgrsError, UsageError
 
@@ -82,6 +84,14 @@ DEMO_MAPPING = {
 }
 
 
+def user_path(value: str) -> Path:
+    """A path as the user meant it: `bazel run` starts us in another folder, so
+    relative paths are taken from the folder the command was typed in."""
+    path = Path(value).expanduser()
+    base = os.environ.get("BUILD_WORKING_DIRECTORY")
+    return path if path.is_absolute() or not base else Path(base) / path
+
+
 def demo_table_path() -> Path:
     """The crabs sample shipped with ggrs."""
     return Path(str(resources.files("ggrs") / "data" / "crabs_long.csv"))
@@ -119,17 +129,15 @@ def collect_properties() -> props_mod.Properties:
     """Properties file first, then any property flag given on the command line."""
     raw: dict[str, props_mod.RawValue] = {}
     if _PROPERTIES.value:
-        raw.update(props_mod.read_properties_file(_PROPERTIES.value))
+        raw.update(props_mod.read_properties_file(user_path(_PROPERTIES.value)))
     for name, holder in _PROPERTY_FLAGS.items():
         if holder.present:
             raw[name] = holder.value
     return props_mod.parse_properties(raw)
 
 
-def build_request(properties: props_mod.Properties):  # -> pipeline.PlotRequest
+def build_request(properties: props_mod.Properties) -> pipeline.PlotRequest:
     """Validates the mapping flags into a plot request."""
-    from ggrs import pipeline
-
     mapping = dict(DEMO_MAPPING) if _DEMO.value else {}
     explicit = {
         "x": _X.value,
@@ -171,14 +179,12 @@ def run(argv: Sequence[str]) -> int:
     if not (_INPUT.value or _DEMO.value):
         raise UsageError("--input is required (or --demo for the bundled sample)")
     request = build_request(properties)
-    output = Path(_OUTPUT.value)
+    output = user_path(_OUTPUT.value)
     if not output.parent.is_dir():
         raise UsageError(f"--output {output}: folder {output.parent} does not exist")
 
-    from ggrs import io, pipeline
-
     progress = Progress(_QUIET.value)
-    source = demo_table_path() if _DEMO.value and not _INPUT.value else Path(_INPUT.value)
+    source = demo_table_path() if _DEMO.value and not _INPUT.value else user_path(_INPUT.value)
     table = io.read_table(source, format=_FORMAT.value, columns=request.aes.columns())
     progress(f"read {table.num_rows:,} rows from {source.name}")
     pages = pipeline.render_table(table, request, progress=progress)

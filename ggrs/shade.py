@@ -266,12 +266,15 @@ def _categorical(
             xp.add(total, tmp, out=total)
         sums.append(spread(total, diameter, xp))
     n = spread(n, diameter, xp)
-    inv = 1.0 / xp.maximum(n, 1)
-    rgb = xp.zeros(n.shape, dtype=xp.uint32)
+    # Means only where points are: plots are mostly empty pixels.
+    covered = xp.flatnonzero(n)
+    inv = 1.0 / n.reshape(-1)[covered]
+    packed = xp.zeros(covered.shape, dtype=xp.uint32)
     for c, total in enumerate(sums):
-        mean = total * inv
-        xp.rint(mean, out=mean)
-        xp.bitwise_or(rgb, mean.astype(xp.uint32) << (8 * c), out=rgb)
+        mean = xp.rint(total.reshape(-1)[covered] * inv)
+        xp.bitwise_or(packed, mean.astype(xp.uint32) << (8 * c), out=packed)
+    rgb = xp.zeros(n.shape, dtype=xp.uint32)
+    rgb.reshape(-1)[covered] = packed
     return n, rgb
 
 
