@@ -34,3 +34,28 @@ class BackendUnavailable(GgrsError):
 
 class RemoteError(GgrsError):
     """A call to the Tercen server failed; the message names the call and the ids."""
+
+
+class RemoteUnavailable(RemoteError):
+    """The server is unreachable or overloaded (UNAVAILABLE, RESOURCE_EXHAUSTED, a cut stream).
+
+    The one transient kind: callers retry it with backoff, bounded by total time.
+    """
+
+
+class RemoteDeadlineExceeded(RemoteError):
+    """A call did not finish within its deadline."""
+
+
+class RemoteAuthError(RemoteError):
+    """The server refused the token (UNAUTHENTICATED or PERMISSION_DENIED)."""
+
+
+class RemoteNotFound(RemoteError):
+    """An object the task refers to (task, table, file, workflow) does not exist."""
+
+
+class Interrupted(GgrsError):
+    """The run was stopped by a signal (SIGTERM, SIGINT) before it finished."""
+
+    exit_code = 143
