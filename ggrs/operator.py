@@ -152,6 +152,8 @@ def plot_data(data: data_mod.TercenData) -> pipeline.PlotData:
         x_title=data.x_title,
         y_title=data.y_title,
         color_title=data.color_title,
+        x_limits=data.x_limits,
+        y_limits=data.y_limits,
     )
 
 

@@ -83,7 +83,10 @@ class PlotData:
     """The table as the steps need it: float positions, colour, facet and page factors.
 
     Built from a table file by :func:`prepare`; the Tercen operator builds it
-    from the crosstab projection. All arrays have one entry per input row.
+    from the crosstab projection. Row arrays have one entry per input row.
+    ``x_limits``/``y_limits``, when given, are each facet cell's data range,
+    shape (row levels, column levels, 2), e.g. Tercen's range tables: they
+    replace the ranges trained from the data (pages then share their axes).
     """
 
     x: np.ndarray
@@ -97,6 +100,8 @@ class PlotData:
     x_title: str = ""
     y_title: str = ""
     color_title: str = ""
+    x_limits: np.ndarray | None = None
+    y_limits: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ class _Page:
     category: np.ndarray | None
     n_categories: int
     value: np.ndarray | None
+    x_limits: np.ndarray | None
+    y_limits: np.ndarray | None
 
     @property
     def panel(self) -> np.ndarray:
@@ -192,15 +199,23 @@ def render_data(
 
 def _select_page(data: PlotData, page_code: int) -> _Page:
     rows = None if data.pages.n_levels == 1 else np.flatnonzero(data.pages.codes == page_code)
+    row_factor, kept_rows = _present(data.rows, rows)
+    col_factor, kept_cols = _present(data.cols, rows)
+
+    def cells(limits: np.ndarray | None) -> np.ndarray | None:
+        return None if limits is None else limits[np.ix_(kept_rows, kept_cols)]
+
     return _Page(
         x=_take(data.x, rows),
         y=_take(data.y, rows),
         finite=_take(data.finite, rows),
-        rows=_present(data.rows, rows),
-        cols=_present(data.cols, rows),
+        rows=row_factor,
+        cols=col_factor,
         category=_take(data.color_codes.codes, rows) if data.color_codes else None,
         n_categories=data.color_codes.n_levels if data.color_codes else 0,
         value=_take(data.color_values, rows),
+        x_limits=cells(data.x_limits),
+        y_limits=cells(data.y_limits),
     )
 
 
@@ -308,16 +323,17 @@ def _take(values: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | No
     return values[rows]
 
 
-def _present(factor: panels.Factor, rows: np.ndarray | None) -> panels.Factor:
-    """The factor restricted to `rows`, keeping only the levels that occur there."""
+def _present(factor: panels.Factor, rows: np.ndarray | None) -> tuple[panels.Factor, np.ndarray]:
+    """The factor restricted to `rows`, keeping only the levels that occur there,
+    and the kept levels' original codes."""
     if rows is None:
-        return factor
+        return factor, np.arange(factor.n_levels)
     codes = factor.codes[rows]
     counts = np.bincount(codes, minlength=factor.n_levels)
     keep = np.flatnonzero(counts)
     remap = np.cumsum(counts > 0, dtype=np.int32) - 1
     labels = tuple(factor.labels[i] for i in keep) or ("",)
-    return panels.Factor(remap[codes], labels, factor.names)
+    return panels.Factor(remap[codes], labels, factor.names), keep
 
 
 def _group_limits(values: np.ndarray, ok: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
@@ -341,41 +357,53 @@ def _group_limits(values: np.ndarray, ok: np.ndarray, codes: np.ndarray, n: int)
     return limits
 
 
-def _axes_from_limits(limits: np.ndarray, fallback: np.ndarray) -> list[AxisView]:
-    """One trained axis per group; groups without data use the overall range."""
-    axes = []
-    for low, high in limits:
-        if np.isnan(low):
-            low, high = fallback
-        axes.append(scales.train_axis(float(low), float(high)))
-    return axes
-
-
 def _train_scales(page: _Page, mode: str, data: PlotData) -> tuple[PanelView, ...]:
-    """x and y axes of every panel; `mode` frees x per facet column and/or y per row."""
+    """x and y axes of every panel: given per cell, or trained from the data with
+    `mode` freeing x per facet column and/or y per facet row."""
     overall_x = _group_limits(page.x, page.finite, page.rows.codes, 1)[0]
     overall_y = _group_limits(page.y, page.finite, page.rows.codes, 1)[0]
-    if np.isnan(overall_y[0]):
+    if np.isnan(overall_y[0]) and page.y_limits is None:
         raise DataError(
             f"nothing to plot: no row has finite values in both x ({data.x_title}) "
             f"and y ({data.y_title})"
         )
     n_rows, n_cols = page.rows.n_levels, page.cols.n_levels
-    if mode in ("free_x", "free"):
-        x_limits = _group_limits(page.x, page.finite, page.cols.codes, n_cols)
+    if page.x_limits is not None:
+        x_cells = _filled(page.x_limits.reshape(-1, 2), overall_x).reshape(n_rows, n_cols, 2)
     else:
-        x_limits = np.tile(overall_x, (n_cols, 1))
-    if mode in ("free_y", "free"):
-        y_limits = _group_limits(page.y, page.finite, page.rows.codes, n_rows)
+        if mode in ("free_x", "free"):
+            x_limits = _group_limits(page.x, page.finite, page.cols.codes, n_cols)
+        else:
+            x_limits = np.tile(overall_x, (n_cols, 1))
+        x_cells = np.broadcast_to(_filled(x_limits, overall_x)[None, :, :], (n_rows, n_cols, 2))
+    if page.y_limits is not None:
+        y_cells = _filled(page.y_limits.reshape(-1, 2), overall_y).reshape(n_rows, n_cols, 2)
     else:
-        y_limits = np.tile(overall_y, (n_rows, 1))
-    x_axes = _axes_from_limits(x_limits, overall_x)
-    y_axes = _axes_from_limits(y_limits, overall_y)
+        if mode in ("free_y", "free"):
+            y_limits = _group_limits(page.y, page.finite, page.rows.codes, n_rows)
+        else:
+            y_limits = np.tile(overall_y, (n_rows, 1))
+        y_cells = np.broadcast_to(_filled(y_limits, overall_y)[:, None, :], (n_rows, n_cols, 2))
+    axes: dict[tuple[float, float], AxisView] = {}
+
+    def axis(limits: np.ndarray) -> AxisView:
+        key = (float(limits[0]), float(limits[1]))
+        if key not in axes:  # equal ranges share one axis (drawn once per row/column)
+            axes[key] = scales.train_axis(*key)
+        return axes[key]
+
     return tuple(
-        PanelView(row=r, col=c, x=x_axes[c], y=y_axes[r])
+        PanelView(row=r, col=c, x=axis(x_cells[r, c]), y=axis(y_cells[r, c]))
         for r in range(n_rows)
         for c in range(n_cols)
     )
+
+
+def _filled(limits: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Groups without a range take the overall one (or 0-1 when there is none)."""
+    if np.isnan(fallback).any():
+        fallback = np.array([0.0, 1.0])
+    return np.where(np.isnan(limits).any(axis=1, keepdims=True), fallback, limits)
 
 
 def _image_size(

@@ -56,6 +56,8 @@ class TercenData:
         color_values: continuous colour values, or None.
         x_title, y_title, color_title: axis and legend titles.
         scales: ``fixed``, ``free_x``, ``free_y`` or ``free`` (which ranges vary per facet).
+        x_limits, y_limits: each facet cell's range from Tercen's range tables,
+            shape (row levels, column levels, 2), in data (or transformed) units.
     """
 
     x: np.ndarray
@@ -71,6 +73,8 @@ class TercenData:
     y_title: str
     color_title: str
     scales: str
+    x_limits: np.ndarray | None = None
+    y_limits: np.ndarray | None = None
 
 
 def read_table(
@@ -330,6 +334,8 @@ def load_data(
         y_title=ctx.y_title,
         color_title=colour.factor if colour is not None else "",
         scales=scales,
+        x_limits=np.stack([x_lo, x_hi], axis=-1).astype(np.float64),
+        y_limits=np.stack([y_lo, y_hi], axis=-1).astype(np.float64),
     )
 
 
