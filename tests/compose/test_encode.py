@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from ggrs.compose.encode import COMPRESSIONS, encode_png, to_palette
+from ggrs.compose.encode import COMPRESSIONS, ROWS_PER_STRIP, encode_png, write_png
 from ggrs.errors import UsageError
 
 
@@ -42,28 +43,42 @@ def test_round_trip_and_determinism(compression, make):
     assert first == encode_png(make(), compression)
     decoded = Image.open(io.BytesIO(first))
     assert np.array_equal(np.asarray(decoded.convert("RGB")), np.asarray(image))
-    assert set(chunks(first)) <= {"IHDR", "PLTE", "IDAT", "IEND"}
+    assert set(chunks(first)) <= {"IHDR", "IDAT", "IEND"}
 
 
 def colour_type(data: bytes) -> int:
     return data[25]  # IHDR: 8 signature + 8 chunk header + 9 bytes before colour type
 
 
-def test_fast_uses_a_palette_only_when_exact():
-    assert colour_type(encode_png(few_colours(), "fast")) == 3  # indexed
-    assert colour_type(encode_png(many_colours(), "fast")) == 2  # truecolour
-    assert colour_type(encode_png(few_colours(), "default")) == 2
+def idat_rows(data: bytes, width: int, channels: int) -> np.ndarray:
+    """The decompressed, still filtered rows of a single-IDAT PNG."""
+    start = data.index(b"IDAT") + 4
+    (length,) = struct.unpack(">I", data[start - 8 : start - 4])
+    raw = zlib.decompress(data[start : start + length])
+    return np.frombuffer(raw, np.uint8).reshape(-1, 1 + width * channels)
 
 
-def test_palette_conversion_is_exact_at_256_colours():
-    a = np.zeros((16, 16, 3), np.uint8)
-    a[..., 0] = np.arange(256, dtype=np.uint8).reshape(16, 16)
-    a[..., 2] = 255 - a[..., 0]
-    p = to_palette(Image.fromarray(a))
-    assert p is not None and p.mode == "P"
-    assert np.array_equal(np.asarray(p.convert("RGB")), a)
-    b = np.concatenate([a, np.full((16, 1, 3), 7, np.uint8)], axis=1)  # a 257th colour
-    assert to_palette(Image.fromarray(b)) is None
+def test_fast_and_default_write_up_filtered_truecolour():
+    image = many_colours()
+    for compression in ("fast", "default"):
+        data = encode_png(image, compression)
+        assert colour_type(data) == 2
+        rows = idat_rows(data, image.width, 3)
+        assert set(rows[:, 0]) == {2}  # PNG's Up filter on every row
+        expected = np.asarray(image).reshape(image.height, -1)
+        np.testing.assert_array_equal(rows[0, 1:], expected[0])
+        np.testing.assert_array_equal(rows[1:, 1:], expected[1:] - expected[:-1])
+
+
+def test_strips_join_into_one_valid_stream():
+    # Taller than several strips, with an odd last strip; compare with Pillow's decoder.
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 4, (ROWS_PER_STRIP * 3 + 17, 41, 3), dtype=np.uint8) * 60
+    for level in (1, 6, 9):
+        data = write_png(a, 2, level)
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), a)
+    grey = a[..., 0]
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(write_png(grey, 0, 1)))), grey)
 
 
 def test_rgba_round_trip():
