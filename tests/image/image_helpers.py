@@ -1,0 +1,54 @@
+"""Shared helpers of the image tests: the built image and the tools that check it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+# Runfiles of //docker:image (the tests run from the runfiles root).
+LAYOUT = Path("docker/image_layout")
+TARBALL = Path("docker/image.oci.tar")
+DIGEST_FILE = Path("docker/image.digest")
+
+# Bazel gives tests a minimal PATH, so look where Debian installs these.
+_TOOL_DIRS = ("/usr/bin", "/usr/sbin", "/bin", "/sbin")
+
+
+def tool(name: str) -> str:
+    """The absolute path of a host tool; fails the test (never skips) if absent."""
+    for folder in _TOOL_DIRS:
+        path = Path(folder, name)
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    pytest.fail(f"{name} is not installed: run ./bazelw (it installs the image test tools)")
+
+
+def require_root() -> None:
+    """Fails the test unless it runs as root (runc and umoci need it)."""
+    if os.geteuid() != 0:
+        pytest.fail("the image tests run containers and need root")
+
+
+def run(cmd: list[str], timeout: float = 300, **kwargs: object) -> subprocess.CompletedProcess:
+    """Runs a command, failing the test with its output if it exits non-zero."""
+    res = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )
+    if res.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {res.returncode}\n{res.stdout}\n{res.stderr}")
+    return res
+
+
+def image_tag() -> str:
+    """The tag index.json gives the image (org.opencontainers.image.ref.name)."""
+    index = json.loads((LAYOUT / "index.json").read_text())
+    return index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
+
+
+def built_digest() -> str:
+    """The manifest digest the build recorded."""
+    return DIGEST_FILE.read_text().strip()

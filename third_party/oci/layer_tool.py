@@ -1,0 +1,287 @@
+"""Builds one uncompressed, deterministic image layer (a tar).
+
+Subcommands:
+  debs OUT.tar PKG.deb...           the distroless-style base from Debian packages
+  files OUT.tar MANIFEST [options]  files at chosen paths, optionally pruned and
+                                    with precompiled bytecode
+
+Standard library only; see tarutil.py for what makes the bytes reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import fnmatch
+import io
+import multiprocessing
+import os
+import posixpath
+import py_compile
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from third_party.oci import tarutil
+from third_party.oci.tarutil import Entry
+
+# --- debs ---------------------------------------------------------------------
+
+# Debian's usr-merge: these top-level directories are links into usr/.
+MERGED = ("bin", "sbin", "lib", "lib64")
+
+# Nobody reads manuals inside the image; copyright files stay (licences).
+DOC_DROP = ("usr/share/man/", "usr/share/info/", "usr/share/lintian/", "usr/share/doc/")
+
+NONROOT_UID = 1000
+PASSWD = (
+    "root:x:0:0:root:/root:/sbin/nologin\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+    f"nonroot:x:{NONROOT_UID}:{NONROOT_UID}:nonroot:/home/nonroot:/sbin/nologin\n"
+)
+GROUP = f"root:x:0:\nnobody:x:65534:\nnonroot:x:{NONROOT_UID}:\n"
+CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
+
+
+def ar_members(data: bytes) -> dict[str, bytes]:
+    """Splits a Unix ar archive (the .deb container) into its members."""
+    if not data.startswith(b"!<arch>\n"):
+        raise SystemExit("not a Debian package: missing the ar magic")
+    members, offset = {}, 8
+    while offset + 60 <= len(data):
+        header = data[offset : offset + 60]
+        name = header[:16].decode().strip().rstrip("/")
+        size = int(header[48:58].decode().strip())
+        members[name] = data[offset + 60 : offset + 60 + size]
+        offset += 60 + size + (size % 2)
+    return members
+
+
+def _member(members: dict[str, bytes], stem: str, deb: Path) -> tarfile.TarFile:
+    name = next((n for n in members if n.startswith(stem + ".tar")), None)
+    if name is None:
+        raise SystemExit(f"{deb}: no {stem}.tar member")
+    return tarfile.open(fileobj=io.BytesIO(members[name]), mode="r:*")
+
+
+def merged_path(name: str) -> str:
+    """Applies the usr-merge: `lib/x` → `usr/lib/x`."""
+    head = name.split("/", 1)[0]
+    return f"usr/{name}" if head in MERGED else name
+
+
+def _keep(name: str) -> bool:
+    if name.startswith("usr/share/doc/") and name.endswith("/copyright"):
+        return True
+    return not name.startswith(DOC_DROP)
+
+
+def _add(entries: dict[str, Entry], entry: Entry, origin: str) -> None:
+    name = entry.info.name
+    old = entries.get(name)
+    if old is None:
+        entries[name] = entry
+        return
+    if old.info.isdir() and entry.info.isdir():
+        return  # shared directories: the first package's mode wins
+    same = old.info.type == entry.info.type and (
+        old.info.linkname == entry.info.linkname and old.content() == entry.content()
+    )
+    if not same:
+        raise SystemExit(f"{name}: provided twice with different content (second by {origin})")
+
+
+def deb_entries(deb: Path, entries: dict[str, Entry]) -> str:
+    """Adds a package's files and its dpkg status record; returns its name."""
+    members = ar_members(deb.read_bytes())
+    control = md5sums = b""
+    with _member(members, "control", deb) as tar:
+        for info in tar.getmembers():
+            base = tarutil.clean_path(info.name)
+            if base in ("control", "md5sums"):
+                content = tar.extractfile(info).read()
+                control, md5sums = (content, md5sums) if base == "control" else (control, content)
+    package = next(
+        line.split(":", 1)[1].strip()
+        for line in control.decode().splitlines()
+        if line.startswith("Package:")
+    )
+    with _member(members, "data", deb) as tar:
+        for info in tar.getmembers():
+            original = tarutil.clean_path(info.name)
+            name = merged_path(original)
+            if not name or not _keep(name):
+                continue
+            info.name = name
+            data = None
+            if info.issym():
+                if name != original and not info.linkname.startswith("/"):
+                    # A relative link moved by the usr-merge would point
+                    # elsewhere: make it absolute from where the package put it.
+                    target = posixpath.join("/" + posixpath.dirname(original), info.linkname)
+                    info.linkname = posixpath.normpath(target)
+            elif info.islnk():
+                info.linkname = merged_path(tarutil.clean_path(info.linkname))
+            elif info.isreg():
+                data = tar.extractfile(info).read()
+            elif not info.isdir():
+                raise SystemExit(f"{deb}: unsupported member type for {name}")
+            _add(entries, Entry(info, data=data), package)
+    # Where scanners (Trivy, grype, syft) look for packages in distroless images.
+    entries[f"var/lib/dpkg/status.d/{package}"] = tarutil.regular(
+        f"var/lib/dpkg/status.d/{package}", control.rstrip(b"\n") + b"\n"
+    )
+    if md5sums:
+        entries[f"var/lib/dpkg/status.d/{package}.md5sums"] = tarutil.regular(
+            f"var/lib/dpkg/status.d/{package}.md5sums", md5sums
+        )
+    return package
+
+
+def base_layer(out: Path, debs: list[Path]) -> None:
+    """Writes the base layer: the packages plus what their scripts would create."""
+    entries: dict[str, Entry] = {}
+    for deb in sorted(debs):
+        deb_entries(deb, entries)
+    for name in MERGED:
+        if name in entries:
+            raise SystemExit(f"{name} is a directory in some package; usr-merge failed")
+        entries[name] = tarutil.symlink(name, f"usr/{name}")
+    # ca-certificates' postinst (update-ca-certificates) concatenates the
+    # certificates into one bundle; openssl (excluded) would add the links.
+    certs = sorted(
+        n for n in entries if n.startswith("usr/share/ca-certificates/") and n.endswith(".crt")
+    )
+    if not certs:
+        raise SystemExit("no CA certificates found (is ca-certificates in the lock?)")
+    bundle = b"".join(entries[n].content().rstrip(b"\n") + b"\n" for n in certs)
+    entries[CA_BUNDLE] = tarutil.regular(CA_BUNDLE, bundle)
+    entries["usr/lib/ssl/cert.pem"] = tarutil.symlink("usr/lib/ssl/cert.pem", "/" + CA_BUNDLE)
+    entries["usr/lib/ssl/certs"] = tarutil.symlink("usr/lib/ssl/certs", "/etc/ssl/certs")
+    # python3-minimal (which would pull in the python3 package set) makes this link.
+    entries["usr/bin/python3"] = tarutil.symlink("usr/bin/python3", "python3.11")
+    # base-passwd's job, with the non-root user the image runs as.
+    entries["etc/passwd"] = tarutil.regular("etc/passwd", PASSWD.encode())
+    entries["etc/group"] = tarutil.regular("etc/group", GROUP.encode())
+    entries["tmp"] = tarutil.directory("tmp", 0o1777)
+    entries["root"] = tarutil.directory("root", 0o700)
+    entries["home"] = tarutil.directory("home", 0o755)
+    entries["home/nonroot"] = tarutil.directory("home/nonroot", 0o700, NONROOT_UID, NONROOT_UID)
+    tarutil.write_tar(out, entries)
+
+
+# --- files --------------------------------------------------------------------
+
+
+def _compile(job: tuple[str, str]) -> tuple[str, bytes | None, str]:
+    source, dest = job
+    with tempfile.TemporaryDirectory() as tmp:
+        cfile = Path(tmp, "out.pyc")
+        try:
+            py_compile.compile(
+                source,
+                cfile=str(cfile),
+                dfile="/" + dest,
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+        except py_compile.PyCompileError as err:
+            return dest, None, str(err).splitlines()[-1]
+        return dest, cfile.read_bytes(), ""
+
+
+def _compile_batch(batch: list[tuple[str, str]]) -> list[tuple[str, bytes | None, str]]:
+    return [_compile(job) for job in batch]
+
+
+# marshal's output can depend on interpreter state (reference counts of shared
+# constants, hash order), so each fixed batch of files is compiled in a fresh
+# interpreter with a fixed hash seed: the bytes then depend only on the inputs,
+# not on the machine's core count or on which worker finished first.
+_BATCHES = 16
+
+
+def compile_all(jobs: list[tuple[str, str]]) -> list[tuple[str, bytes | None, str]]:
+    """Compiles (source, image path) pairs deterministically; see _BATCHES."""
+    size = -(-len(jobs) // _BATCHES) or 1
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    os.environ["PYTHONHASHSEED"] = "0"  # inherited by the spawned workers
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(mp_context=context, max_tasks_per_child=1) as pool:
+        return [r for batch in pool.map(_compile_batch, batches) for r in batch]
+
+
+def _pyc_name(dest: str) -> str:
+    tag = sys.implementation.cache_tag
+    head, base = posixpath.split(dest)
+    return posixpath.join(head, "__pycache__", f"{base[:-3]}.{tag}.pyc")
+
+
+def files_layer(
+    out: Path, manifest: Path, excludes: list[str], compile_py: bool, report: Path | None
+) -> None:
+    """Writes a layer of the files listed in `manifest` (`src<TAB>dest` lines).
+
+    Args:
+      out: the tar to write.
+      manifest: lines of source path and destination path inside the image.
+      excludes: fnmatch patterns on the destination path; matching files are
+        left out (the report lists how much each pattern removed).
+      compile_py: replace any shipped bytecode with `.pyc` files compiled for
+        their image path (unchecked-hash: no timestamps, never re-validated).
+      report: optional text file with the pruning and size summary.
+    """
+    entries: dict[str, Entry] = {}
+    pruned: dict[str, list[int]] = {p: [0, 0] for p in excludes}
+    for line in manifest.read_text().splitlines():
+        src, dest = line.split("\t")
+        dest = tarutil.clean_path(dest)
+        if compile_py and ("/__pycache__/" in dest or dest.endswith(".pyc")):
+            continue  # compiled again below, for the image's paths
+        hit = next((p for p in excludes if fnmatch.fnmatchcase(dest, p)), None)
+        if hit is not None:
+            pruned[hit][0] += 1
+            pruned[hit][1] += Path(src).stat().st_size
+            continue
+        mode = 0o755 if os.access(src, os.X_OK) else 0o644
+        entries[dest] = Entry(tarutil.make_info(dest, mode=mode), source=Path(src))
+    failed: list[str] = []
+    if compile_py:
+        jobs = sorted((str(e.source), n) for n, e in entries.items() if n.endswith(".py"))
+        for dest, pyc, error in compile_all(jobs):
+            if pyc is None:
+                failed.append(f"{dest}: {error}")
+            else:
+                name = _pyc_name(dest)
+                entries[name] = tarutil.regular(name, pyc)
+    size = tarutil.write_tar(out, entries)
+    if report:
+        lines = [f"kept: {len(entries)} entries, {size} bytes of files"]
+        lines += [f"pruned {p}: {n} files, {b} bytes" for p, (n, b) in pruned.items()]
+        lines += [f"not compiled: {f}" for f in sorted(failed)]
+        report.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str]) -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    debs = sub.add_parser("debs")
+    debs.add_argument("out", type=Path)
+    debs.add_argument("debs", type=Path, nargs="+")
+    files = sub.add_parser("files")
+    files.add_argument("out", type=Path)
+    files.add_argument("manifest", type=Path)
+    files.add_argument("--exclude", action="append", default=[])
+    files.add_argument("--compile", action="store_true")
+    files.add_argument("--report", type=Path)
+    args = parser.parse_args(argv)
+    if args.cmd == "debs":
+        base_layer(args.out, args.debs)
+    else:
+        files_layer(args.out, args.manifest, args.exclude, args.compile, args.report)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
