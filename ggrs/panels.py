@@ -67,6 +67,10 @@ def column_factor(column: pa.ChunkedArray | pa.Array, name: str = "") -> Factor:
         if pa.types.is_dictionary(column.type):
             column = column.unify_dictionaries()
         column = column.combine_chunks()
+    if pa.types.is_integer(column.type) and column.null_count == 0 and len(column):
+        small = _small_integer_factor(column.to_numpy(), name)
+        if small is not None:
+            return small
     if pa.types.is_floating(column.type) and pc.any(pc.is_nan(column)).as_py():
         column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
     if pa.types.is_dictionary(column.type):
@@ -94,6 +98,25 @@ def column_factor(column: pa.ChunkedArray | pa.Array, name: str = "") -> Factor:
     if not levels:  # an empty table still needs one level to draw an empty panel
         levels = [""]
     return Factor(codes, tuple(levels), (name,))
+
+
+# Integer columns spanning at most this many values are encoded by counting,
+# without hashing: facet and colour codes (Tercen's .ri/.ci/.colorLevels) are.
+_MAX_COUNTED_SPAN = 1 << 20
+
+
+def _small_integer_factor(values: np.ndarray, name: str) -> Factor | None:
+    """Sorted levels of an integer array with a small span, or None if the span is large."""
+    low, high = int(values.min()), int(values.max())
+    if high - low >= _MAX_COUNTED_SPAN:
+        return None
+    # int64 arithmetic: subtracting a negative low could overflow a narrow type.
+    shifted = values if low == 0 else np.subtract(values, low, dtype=np.int64)
+    counts = np.bincount(shifted, minlength=high - low + 1)
+    present = np.flatnonzero(counts)
+    remap = (np.cumsum(counts > 0) - 1).astype(np.int32)
+    labels = tuple(str(int(v) + low) for v in present)
+    return Factor(remap.take(shifted), labels, (name,))
 
 
 def combine(factors: Sequence[Factor], separator: str = ", ") -> Factor:

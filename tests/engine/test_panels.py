@@ -71,3 +71,21 @@ def test_empty_column_still_has_a_level():
 def test_combine_needs_factors():
     with pytest.raises(ValueError):
         combine([])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint16", "int32", "int64"])
+def test_counted_integer_levels_match_hashed_levels(dtype):
+    rng = np.random.default_rng(1)
+    info = np.iinfo(dtype)
+    values = rng.integers(max(info.min, -100), min(info.max, 100), 500).astype(dtype)
+    values[:2] = (info.min, info.max) if dtype != "int64" else (-5, 7)
+    counted = column_factor(pa.array(values))
+    hashed = column_factor(pa.array(values.astype(float)))  # floats take the hashing path
+    assert counted.labels == hashed.labels
+    np.testing.assert_array_equal(counted.codes, hashed.codes)
+
+
+def test_wide_integer_span_still_encodes():
+    factor = column_factor(pa.array([10**12, 3, 10**12]))
+    assert factor.labels == ("3", "1000000000000")
+    np.testing.assert_array_equal(factor.codes, [1, 0, 1])
