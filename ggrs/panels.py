@@ -77,27 +77,50 @@ def column_factor(column: pa.ChunkedArray | pa.Array, name: str = "") -> Factor:
         # Reuse the stored encoding: only the (small) dictionary is re-encoded,
         # in case it holds a value twice.
         unique = column.dictionary.dictionary_encode()
-        dictionary = unique.dictionary
-        entry_code = unique.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-        row_indices = column.indices
-        indices = entry_code.take(row_indices.fill_null(0).to_numpy(zero_copy_only=False))
+        dictionary, entry_code, row_indices = unique.dictionary, unique.indices, column.indices
     else:
         encoded = column.dictionary_encode()
-        dictionary = encoded.dictionary
-        row_indices = encoded.indices
-        indices = row_indices.fill_null(0).to_numpy(zero_copy_only=False)
+        dictionary, entry_code, row_indices = encoded.dictionary, None, encoded.indices
     # Sort the levels: the dictionary holds them in first-seen order.
     order = pc.array_sort_indices(dictionary).to_numpy()
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     levels = [_format_level(v) for v in dictionary.take(pa.array(order)).to_pylist()]
-    codes = rank.take(indices) if len(rank) else np.zeros(len(indices), dtype=np.int32)
-    if row_indices.null_count:
-        codes[~row_indices.is_valid().to_numpy(zero_copy_only=False)] = len(levels)
-        levels.append(MISSING_LABEL)
+    if entry_code is not None:
+        rank = rank[entry_code.to_numpy(zero_copy_only=False)]
     if not levels:  # an empty table still needs one level to draw an empty panel
-        levels = [""]
-    return Factor(codes, tuple(levels), (name,))
+        return Factor(np.zeros(len(column), dtype=np.int32), ("",), (name,))
+    codes = pc.take(_int32_array(rank), row_indices)
+    if codes.null_count:
+        codes = codes.fill_null(len(levels))
+        levels.append(MISSING_LABEL)
+    return _drop_unused(Factor(codes.to_numpy(zero_copy_only=False), tuple(levels), (name,)))
+
+
+def _int32_array(values: np.ndarray) -> pa.Array:
+    """A numpy array as an Arrow array without a copy (and without pyarrow's
+    pandas checks, which import pandas: 0.13 s on a cold start)."""
+    values = np.ascontiguousarray(values)
+    kind = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
+def _gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` through Arrow's take: numpy would first widen a narrow
+    index array to 8 bytes per row."""
+    return pc.take(_int32_array(table), _int32_array(index)).to_numpy(zero_copy_only=False)
+
+
+def _drop_unused(factor: Factor) -> Factor:
+    """Levels no row uses (a dictionary's spare entries) are left out, as facets
+    and legends show only what the data holds."""
+    counts = np.bincount(factor.codes, minlength=factor.n_levels)
+    if counts.all():
+        return factor
+    keep = np.flatnonzero(counts)
+    remap = (np.cumsum(counts > 0) - 1).astype(np.int32)
+    labels = tuple(factor.labels[i] for i in keep) or ("",)
+    return Factor(_gather(remap, factor.codes), labels, factor.names)
 
 
 # Integer columns spanning at most this many values are encoded by counting,
@@ -116,7 +139,7 @@ def _small_integer_factor(values: np.ndarray, name: str) -> Factor | None:
     present = np.flatnonzero(counts)
     remap = (np.cumsum(counts > 0) - 1).astype(np.int32)
     labels = tuple(str(int(v) + low) for v in present)
-    return Factor(remap.take(shifted), labels, (name,))
+    return Factor(_gather(remap, shifted), labels, (name,))
 
 
 def combine(factors: Sequence[Factor], separator: str = ", ") -> Factor:

@@ -89,3 +89,13 @@ def test_wide_integer_span_still_encodes():
     factor = column_factor(pa.array([10**12, 3, 10**12]))
     assert factor.labels == ("3", "1000000000000")
     np.testing.assert_array_equal(factor.codes, [1, 0, 1])
+
+
+def test_unused_dictionary_entries_are_not_levels():
+    column = pa.DictionaryArray.from_arrays(
+        pa.array([2, 0, 2, None], pa.int8()), pa.array(["z", "unused", "a"])
+    )
+    factor = column_factor(column)
+    assert factor.labels == ("a", "z", "NA")
+    np.testing.assert_array_equal(factor.codes, [0, 1, 0, 2])
+    assert factor.codes.dtype == np.int32
