@@ -86,15 +86,22 @@ def column_factor(column: pa.ChunkedArray | pa.Array, name: str = "") -> Factor:
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     levels = [_format_level(v) for v in dictionary.take(pa.array(order)).to_pylist()]
+    used = None
     if entry_code is not None:
         rank = rank[entry_code.to_numpy(zero_copy_only=False)]
+        # Levels the rows use: a dictionary may hold spare entries.
+        used = np.unique(rank[pc.unique(row_indices).drop_null().to_numpy()])
     if not levels:  # an empty table still needs one level to draw an empty panel
         return Factor(np.zeros(len(column), dtype=np.int32), ("",), (name,))
     codes = pc.take(_int32_array(rank), row_indices)
-    if codes.null_count:
+    missing = codes.null_count > 0
+    if missing:
         codes = codes.fill_null(len(levels))
         levels.append(MISSING_LABEL)
-    return _drop_unused(Factor(codes.to_numpy(zero_copy_only=False), tuple(levels), (name,)))
+    factor = Factor(codes.to_numpy(zero_copy_only=False), tuple(levels), (name,))
+    if used is not None and len(used) < len(levels) - missing:
+        factor = _keep_levels(factor, np.append(used, len(levels) - 1) if missing else used)
+    return factor
 
 
 def _int32_array(values: np.ndarray) -> pa.Array:
@@ -111,15 +118,12 @@ def _gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     return pc.take(_int32_array(table), _int32_array(index)).to_numpy(zero_copy_only=False)
 
 
-def _drop_unused(factor: Factor) -> Factor:
-    """Levels no row uses (a dictionary's spare entries) are left out, as facets
+def _keep_levels(factor: Factor, keep: np.ndarray) -> Factor:
+    """The factor with only the levels `keep` (sorted codes every row uses); facets
     and legends show only what the data holds."""
-    counts = np.bincount(factor.codes, minlength=factor.n_levels)
-    if counts.all():
-        return factor
-    keep = np.flatnonzero(counts)
-    remap = (np.cumsum(counts > 0) - 1).astype(np.int32)
-    labels = tuple(factor.labels[i] for i in keep) or ("",)
+    remap = np.zeros(factor.n_levels, dtype=np.int32)
+    remap[keep] = np.arange(len(keep), dtype=np.int32)
+    labels = tuple(factor.labels[i] for i in keep)
     return Factor(_gather(remap, factor.codes), labels, factor.names)
 
 
