@@ -138,25 +138,6 @@ class TaskProgress:
         self._enabled = self._client.send_progress(self._task_id, message, actual, total)
 
 
-def plot_data(data: data_mod.TercenData) -> pipeline.PlotData:
-    """The Tercen projection as the pipeline's input."""
-    return pipeline.PlotData(
-        x=data.x,
-        y=data.y,
-        finite=data.finite,
-        rows=data.rows,
-        cols=data.cols,
-        pages=data.pages,
-        color_codes=data.color_codes,
-        color_values=data.color_values,
-        x_title=data.x_title,
-        y_title=data.y_title,
-        color_title=data.color_title,
-        x_limits=data.x_limits,
-        y_limits=data.y_limits,
-    )
-
-
 def palette_name(ctx: context_mod.OperatorContext) -> str | None:
     """The crosstab's palette if ggrs knows it; Tercen's defaults otherwise."""
     colour = ctx.colour
@@ -180,7 +161,7 @@ def plot_request(
             # pipeline takes a transform (see the issue's notes).
             log.warning("axis %s: %s transform: ticks show transformed values", axis, transform)
     return pipeline.PlotRequest(
-        aes=pipeline.Aesthetics(y=data.y_title or ".y"),
+        aes=pipeline.Aesthetics(y=data.plot.y_title or ".y"),
         properties=props,
         chart=ctx.chart,
         scales=data.scales,
@@ -237,12 +218,12 @@ def _run(client: client_mod.TercenClient, task_id: str, retry: Retry, started: f
             progress=lambda done, total: events("reading data", done, total),
         )
         elapsed = time.perf_counter() - t0
-    log.info("rows per second: %s", f"{len(data.x) / elapsed:,.0f}" if elapsed else "-")
+    log.info("rows per second: %s", f"{len(data.plot.x) / elapsed:,.0f}" if elapsed else "-")
 
     with stage("render"):
         # The pipeline logs its own aggregate and compose steps per page.
         request = plot_request(ctx, data, props)
-        pages = pipeline.render_data(plot_data(data), request, progress=log.info)
+        pages = pipeline.render_data(data.plot, request, progress=log.info)
 
     with stage("upload"):
         table = result_mod.result_table(

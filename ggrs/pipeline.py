@@ -29,6 +29,7 @@ from ggrs.compose.views import (
     PanelView,
 )
 from ggrs.errors import BackendUnavailable, DataError, UsageError
+from ggrs.plotdata import PlotData
 from ggrs.properties import Properties
 
 ProgressFn = Callable[[str], None]
@@ -76,32 +77,6 @@ class RenderedPage:
     width: int
     height: int
     mimetype: str = "image/png"
-
-
-@dataclass(frozen=True)
-class PlotData:
-    """The table as the steps need it: float positions, colour, facet and page factors.
-
-    Built from a table file by :func:`prepare`; the Tercen operator builds it
-    from the crosstab projection. Row arrays have one entry per input row.
-    ``x_limits``/``y_limits``, when given, are each facet cell's data range,
-    shape (row levels, column levels, 2), e.g. Tercen's range tables: they
-    replace the ranges trained from the data (pages then share their axes).
-    """
-
-    x: np.ndarray
-    y: np.ndarray
-    finite: np.ndarray
-    rows: panels.Factor
-    cols: panels.Factor
-    pages: panels.Factor
-    color_codes: panels.Factor | None = None
-    color_values: np.ndarray | None = None
-    x_title: str = ""
-    y_title: str = ""
-    color_title: str = ""
-    x_limits: np.ndarray | None = None
-    y_limits: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

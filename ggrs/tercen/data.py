@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from ggrs import panels, tson
 from ggrs.errors import DataError
+from ggrs.plotdata import PlotData
 from ggrs.tercen.client import TercenClient
 from ggrs.tercen.context import OperatorContext, SchemaCache, TableInfo
 
@@ -44,37 +45,19 @@ ProgressFn = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class TercenData:
-    """The projection in the form the render pipeline takes (see ``pipeline.PlotData``).
+    """The projection as the render pipeline takes it, plus what the result needs.
 
     Attributes:
-        x, y: float32 positions in data (or transformed) units, one per main-table row.
-        finite: both positions are finite.
-        rows, cols: facet factors; codes are ``.ri``/``.ci``, levels in Tercen's order.
-        pages: page factor per row; one level "" without page factors.
+        plot: positions (float32, data or transformed units), facet factors with
+            codes ``.ri``/``.ci`` and levels in Tercen's order, pages, colours,
+            titles, and each facet cell's range from Tercen's range tables.
         page_values: per page, the value of each page factor (for the result columns).
-        color_codes: categorical colour levels (``.colorLevels``), or None.
-        color_values: continuous colour values, or None.
-        x_title, y_title, color_title: axis and legend titles.
         scales: ``fixed``, ``free_x``, ``free_y`` or ``free`` (which ranges vary per facet).
-        x_limits, y_limits: each facet cell's range from Tercen's range tables,
-            shape (row levels, column levels, 2), in data (or transformed) units.
     """
 
-    x: np.ndarray
-    y: np.ndarray
-    finite: np.ndarray
-    rows: panels.Factor
-    cols: panels.Factor
-    pages: panels.Factor
+    plot: PlotData
     page_values: tuple[tuple[str, ...], ...]
-    color_codes: panels.Factor | None
-    color_values: np.ndarray | None
-    x_title: str
-    y_title: str
-    color_title: str
     scales: str
-    x_limits: np.ndarray | None = None
-    y_limits: np.ndarray | None = None
 
 
 def read_table(
@@ -320,23 +303,22 @@ def load_data(
         color_values = colour_out
     pages = panels.Factor(page_of_row[ri] if len(page_labels) > 1 else np.zeros(total, np.int32),
                           page_labels, tuple(ctx.page_factors))  # fmt: skip
-    return TercenData(
+    plot = PlotData(
         x=x,
         y=y,
         finite=np.isfinite(x) & np.isfinite(y),
         rows=panels.Factor(ri, tuple(row_labels), tuple(row_names)),
         cols=panels.Factor(ci, tuple(col_labels), tuple(col_names)),
         pages=pages,
-        page_values=page_values,
         color_codes=color_codes,
         color_values=color_values,
         x_title=ctx.x_title or ("row number" if ctx.x_table is None else ""),
         y_title=ctx.y_title,
         color_title=colour.factor if colour is not None else "",
-        scales=scales,
         x_limits=np.stack([x_lo, x_hi], axis=-1).astype(np.float64),
         y_limits=np.stack([y_lo, y_hi], axis=-1).astype(np.float64),
     )
+    return TercenData(plot=plot, page_values=page_values, scales=scales)
 
 
 def _cell(r: np.ndarray | None, c: np.ndarray | None, n_cols: int) -> np.ndarray | None:

@@ -59,7 +59,7 @@ def test_context_follows_the_task(crabs):
 def test_schema_ids_from_the_parent_task(crabs):
     ctx, loaded, _ = load(crabs, schema_on_parent=True)
     assert ctx.y_table.id == "y-table"
-    assert len(loaded.y) == 1000
+    assert len(loaded.plot.y) == 1000
 
 
 def test_missing_y_table_is_a_clear_error(crabs):
@@ -93,18 +93,22 @@ def test_workflow_palette_and_transform():
 
 def test_crabs_dequantized_facets_and_colours(crabs):
     _, loaded, _ = load(crabs)
-    np.testing.assert_allclose(loaded.y, crabs.expected_y, atol=quantum(crabs, crabs.expected_y))
-    np.testing.assert_allclose(loaded.x, crabs.expected_x, atol=quantum(crabs, crabs.expected_x))
-    assert loaded.x.dtype == np.float32
+    np.testing.assert_allclose(
+        loaded.plot.y, crabs.expected_y, atol=quantum(crabs, crabs.expected_y)
+    )
+    np.testing.assert_allclose(
+        loaded.plot.x, crabs.expected_x, atol=quantum(crabs, crabs.expected_x)
+    )
+    assert loaded.plot.x.dtype == np.float32
     # Tercen's table order, not sorted: the crabs file lists M before F, FL before RW.
-    assert loaded.rows.labels == ("M", "F")
-    assert loaded.cols.labels == ("FL", "RW", "CL", "CW", "BD")
-    assert loaded.rows.names == ("sex",)
-    assert loaded.color_codes.labels == ("Blue", "Orange")
-    assert loaded.color_title == "color"
+    assert loaded.plot.rows.labels == ("M", "F")
+    assert loaded.plot.cols.labels == ("FL", "RW", "CL", "CW", "BD")
+    assert loaded.plot.rows.names == ("sex",)
+    assert loaded.plot.color_codes.labels == ("Blue", "Orange")
+    assert loaded.plot.color_title == "color"
     assert loaded.scales == "free"
-    assert loaded.finite.all()
-    assert loaded.pages.labels == ("",)
+    assert loaded.plot.finite.all()
+    assert loaded.plot.pages.labels == ("",)
 
 
 def test_real_projection_dequantizes_to_its_values():
@@ -113,20 +117,20 @@ def test_real_projection_dequantizes_to_its_values():
     # The sample records .y next to .ys: every point must come back within about one
     # quantum (1.5: the served ranges are fitted to the sample, not Tercen's exact ones).
     # A range from the wrong facet row would be off by thousands.
-    error = np.abs(loaded.y - projection.expected_y)
+    error = np.abs(loaded.plot.y - projection.expected_y)
     ranges = np.array(projection.tables["y-table"].table.column(".maxY").to_pylist())
-    assert (error <= 1.5 * ranges[loaded.rows.codes] / 65535).all()
+    assert (error <= 1.5 * ranges[loaded.plot.rows.codes] / 65535).all()
     # X: bar positions per facet cell, up to 1,861 levels → one quantum is 0.028.
-    np.testing.assert_allclose(loaded.x, projection.expected_x, atol=1.5 * 1861 / 65535)
-    assert loaded.rows.labels == ("North", "East", "South", "West")
-    assert loaded.cols.n_levels == 4
+    np.testing.assert_allclose(loaded.plot.x, projection.expected_x, atol=1.5 * 1861 / 65535)
+    assert loaded.plot.rows.labels == ("North", "East", "South", "West")
+    assert loaded.plot.cols.n_levels == 4
 
 
 def test_chunked_streaming_matches_one_chunk(crabs):
     _, whole, _ = load(crabs)
     _, chunked, fake = load(crabs, chunk_rows=97)
-    np.testing.assert_array_equal(whole.y, chunked.y)
-    np.testing.assert_array_equal(whole.color_codes.codes, chunked.color_codes.codes)
+    np.testing.assert_array_equal(whole.plot.y, chunked.plot.y)
+    np.testing.assert_array_equal(whole.plot.color_codes.codes, chunked.plot.color_codes.codes)
     offsets = [r.offset for r in fake.stream_calls if r.tableId == "qt-hash"]
     assert offsets == list(range(0, 1000, 97))
     assert all(r.limit <= 97 for r in fake.stream_calls if r.tableId == "qt-hash")
@@ -142,7 +146,7 @@ def test_a_cut_chunk_resumes_from_its_first_row(crabs):
     offsets = [r.offset for r in fake.stream_calls if r.tableId == "qt-hash"]
     assert offsets == [0, 0, 400, 800]  # refused once, then streamed
     _, reference, _ = load(crabs, chunk_rows=400)
-    np.testing.assert_array_equal(loaded.y, reference.y)
+    np.testing.assert_array_equal(loaded.plot.y, reference.plot.y)
 
 
 def test_malformed_payload_is_a_data_error(crabs):
@@ -153,14 +157,14 @@ def test_malformed_payload_is_a_data_error(crabs):
 def test_pages_from_the_row_table():
     projection = fake_tercen.crabs(rows=["variable"], cols=[], pages=["sex"])
     _, loaded, _ = load(projection)
-    assert loaded.pages.labels == ("M", "F")
+    assert loaded.plot.pages.labels == ("M", "F")
     assert loaded.page_values == (("M",), ("F",))
-    sex = np.where(loaded.pages.codes == 0, "M", "F")
+    sex = np.where(loaded.plot.pages.codes == 0, "M", "F")
     expected = np.repeat(["M", "F"], 50)
     assert (sex[:100] == expected).all()  # the file lists 50 males then 50 females
     # Page factors are not part of the row strips.
-    assert loaded.rows.names == ("variable",)
-    assert set(loaded.rows.labels) == {"FL", "RW", "CL", "CW", "BD"}
+    assert loaded.plot.rows.names == ("variable",)
+    assert set(loaded.plot.rows.labels) == {"FL", "RW", "CL", "CW", "BD"}
 
 
 def test_continuous_colour():
@@ -171,8 +175,8 @@ def test_continuous_colour():
     ctx, loaded, _ = load(projection)
     assert ctx.colour.continuous
     assert ctx.colour.table.quartiles["v"] == pytest.approx((0.25, 0.5, 0.75))
-    np.testing.assert_allclose(loaded.color_values, np.linspace(0, 1, 50), rtol=1e-6)
-    assert loaded.color_codes is None
+    np.testing.assert_allclose(loaded.plot.color_values, np.linspace(0, 1, 50), rtol=1e-6)
+    assert loaded.plot.color_codes is None
     assert loaded.scales == "free"
 
 

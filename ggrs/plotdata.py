@@ -1,0 +1,39 @@
+"""The input of the render pipeline: columns as arrays, facets and pages as factors.
+
+Kept apart from :mod:`ggrs.pipeline` so that data sources (a table file, the
+Tercen client) can build it without importing composition or aggregation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ggrs import panels
+
+
+@dataclass(frozen=True)
+class PlotData:
+    """The table as the steps need it: float positions, colour, facet and page factors.
+
+    Built from a table file by :func:`prepare`; the Tercen operator builds it
+    from the crosstab projection. Row arrays have one entry per input row.
+    ``x_limits``/``y_limits``, when given, are each facet cell's data range,
+    shape (row levels, column levels, 2), e.g. Tercen's range tables: they
+    replace the ranges trained from the data (pages then share their axes).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    finite: np.ndarray
+    rows: panels.Factor
+    cols: panels.Factor
+    pages: panels.Factor
+    color_codes: panels.Factor | None = None
+    color_values: np.ndarray | None = None
+    x_title: str = ""
+    y_title: str = ""
+    color_title: str = ""
+    x_limits: np.ndarray | None = None
+    y_limits: np.ndarray | None = None
