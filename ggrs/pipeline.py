@@ -10,13 +10,13 @@ operator builds the same from the crosstab projection).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ggrs import palettes, panels, scales, shade
+from ggrs import io, palettes, panels, scales, shade
 from ggrs.aggregate import Canvas, Points, aggregate
 from ggrs.compose import figure, layout, theme
 from ggrs.compose.encode import encode_png
@@ -58,7 +58,14 @@ class Aesthetics:
 
 @dataclass(frozen=True)
 class PlotRequest:
-    """A whole plot: mapping, chart kind, facet scales, palette and properties."""
+    """A whole plot: mapping, chart kind, facet scales, palette and properties.
+
+    ``x_transform``/``y_transform`` are the data source's axis transforms (e.g.
+    the Tercen crosstab's); the ``axis.x.transform``/``axis.y.transform``
+    properties win over them. ``data_transformed`` says the positions (and any
+    given cell limits) are already in transformed space, as Tercen sends them:
+    then the transforms only place and label the ticks.
+    """
 
     aes: Aesthetics
     properties: Properties
@@ -66,6 +73,9 @@ class PlotRequest:
     scales: str = "free_y"  # fixed | free_x | free_y | free (as ggplot2's facet_grid)
     palette: str | None = None
     point_size: float = 4.0
+    x_transform: scales.Transform | None = None
+    y_transform: scales.Transform | None = None
+    data_transformed: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,9 @@ def render_data(
         raise UsageError(f"chart {request.chart!r} is not available; use point")
     plot_theme = _theme(props)
 
+    # Axis transforms: positions move to transformed space once, for every page.
+    data, axis_settings = _transform_axes(data, request, report)
+
     # Colours are trained on the whole table so that pages compare.
     legend, colouring = _train_colour(data, request, props)
 
@@ -134,7 +147,7 @@ def render_data(
         n_rows, n_cols = page.rows.n_levels, page.cols.n_levels
 
         # Scales: x and y ranges per panel (free per facet row/column as asked).
-        panel_views = _train_scales(page, request.scales, data)
+        panel_views = _train_scales(page, request.scales, data, axis_settings)
 
         # Layout: measured before drawing, so the panels' pixel size is known.
         fig = FigureView(
@@ -245,12 +258,19 @@ def _numeric(table: pa.Table, name: str, role: str) -> np.ndarray:
             f"{role}={name}: the column holds {kind}, not numbers; map a numeric column "
             f"to {role} (text columns can be --color, --rows, --cols or --pages)"
         )
+    view = io.numeric_view(column)
+    if view is not None and view.dtype.kind == "f":
+        return view  # the readers' numeric columns: one chunk, no nulls, no copy
     if not pa.types.is_floating(column.type):
         column = pc.cast(column, pa.float64())
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if array.null_count:
-        array = array.fill_null(float("nan"))
-    return array.to_numpy(zero_copy_only=False)
+    if isinstance(column, pa.ChunkedArray):
+        # combine_chunks copies even a single chunk.
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if column.null_count:
+        column = column.fill_null(float("nan"))
+    # numeric_view never imports pandas (to_numpy does); float16 needs to_numpy.
+    view = io.numeric_view(column)
+    return view if view is not None else column.to_numpy(zero_copy_only=False)
 
 
 def _factor(table: pa.Table, names: Sequence[str], role: str, separator: str) -> panels.Factor:
@@ -277,10 +297,17 @@ def prepare(table: pa.Table, aes: Aesthetics) -> PlotData:
             color_values = _numeric(table, aes.color, "color")
         else:  # text, booleans and integer codes are categories
             color_codes = panels.table_factor(table, [aes.color])
+    # Usually every position is finite: min/max propagate NaN and ±inf, so four
+    # reductions tell, and a zero-stride all-True view then stands in for the
+    # full-size mask (which would cost a byte per row and three passes).
+    if all(len(v) == 0 or (np.isfinite(v.min()) and np.isfinite(v.max())) for v in (x, y)):
+        finite = np.broadcast_to(np.True_, x.shape)
+    else:
+        finite = np.isfinite(x) & np.isfinite(y)
     return PlotData(
         x=x,
         y=y,
-        finite=np.isfinite(x) & np.isfinite(y),
+        finite=finite,
         rows=_factor(table, aes.rows, "rows", ", "),
         cols=_factor(table, aes.cols, "cols", ", "),
         pages=_factor(table, aes.pages, "pages", "_"),
@@ -312,32 +339,136 @@ def _present(factor: panels.Factor, rows: np.ndarray | None) -> tuple[panels.Fac
 
 
 def _group_limits(values: np.ndarray, ok: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
-    """(n, 2) min/max of the finite `values` per group code; NaN for empty groups."""
+    """(n, 2) min/max of the finite `values` per group code; NaN for empty groups.
+
+    `ok` marks the rows to use (their values must be finite); a zero-stride view
+    (as :func:`prepare` makes when every row is finite) is recognised without a pass.
+    """
     limits = np.full((n, 2), np.nan)
-    if n == 1:
-        selected = values[ok] if not ok.all() else values
-        if len(selected):
-            limits[0] = (selected.min(), selected.max())
-        return limits
-    grouped = (
-        pa.Table.from_arrays([pa.array(codes), pa.array(values, mask=~ok)], names=["g", "v"])
-        .group_by("g")
-        .aggregate([("v", "min_max")])
+    all_ok = (ok.ndim == 1 and ok.strides[0] == 0 and (len(ok) == 0 or bool(ok[0]))) or bool(
+        ok.all()
     )
-    group = grouped.column("g").to_numpy()
-    bounds = grouped.column("v_min_max").combine_chunks()
-    low = bounds.field("min").to_numpy(zero_copy_only=False)
-    high = bounds.field("max").to_numpy(zero_copy_only=False)
-    limits[group, 0], limits[group, 1] = low, high
+    if n == 1 and all_ok:
+        if len(values):
+            limits[0] = (values.min(), values.max())
+        return limits
+    # Exact, pandas-free (pyarrow's group_by imports pandas) and without full-size
+    # temporaries: ufunc.at with matching dtypes takes numpy's fast path, and left-out
+    # rows are replaced by ±inf block by block, so they never win a min or a max.
+    kind = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
+    low = np.full(n, np.inf, dtype=kind)
+    high = np.full(n, -np.inf, dtype=kind)
+    block = 1 << 16
+    scratch = np.empty(min(block, len(values)), dtype=kind)
+
+    def reduce(
+        into: np.ndarray, ufunc: np.ufunc, group: np.ndarray | None, part: np.ndarray
+    ) -> None:
+        if group is None:  # one group: a plain reduction is faster than ufunc.at
+            into[0] = ufunc(into[0], ufunc.reduce(part))
+        else:
+            ufunc.at(into, group, part)
+
+    for start in range(0, len(values), block):
+        part = values[start : start + block]
+        group = None if n == 1 else codes[start : start + block].astype(np.intp, copy=False)
+        if all_ok and part.dtype == kind:
+            reduce(low, np.minimum, group, part)
+            reduce(high, np.maximum, group, part)
+            continue
+        left_out = ~ok[start : start + block]
+        tmp = scratch[: len(part)]
+        np.copyto(tmp, part)
+        np.putmask(tmp, left_out, np.inf)
+        reduce(low, np.minimum, group, tmp)
+        np.copyto(tmp, part)
+        np.putmask(tmp, left_out, -np.inf)
+        reduce(high, np.maximum, group, tmp)
+    # Only finite values were kept, so an infinite bound means the group had none.
+    found = np.isfinite(low)
+    limits[found, 0], limits[found, 1] = low[found], high[found]
     return limits
 
 
-def _train_scales(page: _Page, mode: str, data: PlotData) -> tuple[PanelView, ...]:
-    """x and y axes of every panel: given per cell, or trained from the data with
-    `mode` freeing x per facet column and/or y per facet row."""
+@dataclass(frozen=True)
+class AxisSettings:
+    """Transforms and manual ranges of the two position axes.
+
+    Attributes:
+        x_transform, y_transform: place the ticks and write their labels.
+        x_range, y_range: manual limits in transformed space (from
+            ``axis.x.range``/``axis.y.range``), or None to train from the data.
+    """
+
+    x_transform: scales.Transform = scales.IDENTITY
+    y_transform: scales.Transform = scales.IDENTITY
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+
+
+def _transform_axes(
+    data: PlotData, request: PlotRequest, report: ProgressFn
+) -> tuple[PlotData, AxisSettings]:
+    """The axes' transforms and manual ranges, and the data moved to transformed space.
+
+    Values without a position on a transformed axis (≤ 0 on log, < 0 on sqrt)
+    become NaN, are left out of the ranges and the image, and are counted in a
+    progress message. Data marked ``data_transformed`` is left as it is.
+
+    Raises:
+        UsageError: a manual range has no position on its axis (min ≤ 0 on log).
+    """
+    props = request.properties
+    settings: dict[str, object] = {}
+    changes: dict[str, object] = {}
+    finite = data.finite
+    for axis in ("x", "y"):
+        transform = props[f"axis.{axis}.transform"] or getattr(request, f"{axis}_transform")
+        transform = transform or scales.IDENTITY
+        settings[f"{axis}_transform"] = transform
+        manual = props[f"axis.{axis}.range"]
+        if manual is not None:
+            low, high = (float(v) for v in transform.forward(np.array(manual, dtype=np.float64)))
+            if not (np.isfinite(low) and np.isfinite(high) and low < high):
+                raise UsageError(
+                    f"property axis.{axis}.range={manual[0]:g},{manual[1]:g} is not valid: "
+                    f"it has no position on the {transform.name} axis (log axes need min > 0, "
+                    "sqrt axes min ≥ 0)"
+                )
+            settings[f"{axis}_range"] = (low, high)
+        if transform is scales.IDENTITY or request.data_transformed:
+            continue
+        values = transform.forward(getattr(data, axis))
+        ok = np.isfinite(values)
+        dropped = int(np.count_nonzero(finite & ~ok))
+        if dropped:
+            report(
+                f"{axis} ({getattr(data, f'{axis}_title')}): {dropped:,} values have no position "
+                f"on the {transform.name} axis (≤ 0 on log, < 0 on sqrt) and are left out"
+            )
+        finite = finite & ok
+        changes[axis] = values
+        cells = getattr(data, f"{axis}_limits")
+        if cells is not None:
+            changes[f"{axis}_limits"] = transform.forward(cells)
+    if changes:
+        data = replace(data, finite=finite, **changes)
+    return data, AxisSettings(**settings)  # type: ignore[arg-type]
+
+
+def _train_scales(
+    page: _Page, mode: str, data: PlotData, settings: AxisSettings | None = None
+) -> tuple[PanelView, ...]:
+    """x and y axes of every panel: a manual range, given per cell, or trained from
+    the data with `mode` freeing x per facet column and/or y per facet row.
+
+    Positions, cell limits and manual ranges are in transformed space; the
+    settings' transforms place the ticks and label them in the original units.
+    """
+    settings = settings or AxisSettings()
     overall_x = _group_limits(page.x, page.finite, page.rows.codes, 1)[0]
     overall_y = _group_limits(page.y, page.finite, page.rows.codes, 1)[0]
-    if np.isnan(overall_y[0]) and page.y_limits is None:
+    if np.isnan(overall_y[0]) and page.y_limits is None and settings.y_range is None:
         raise DataError(
             f"nothing to plot: no row has finite values in both x ({data.x_title}) "
             f"and y ({data.y_title})"
@@ -359,16 +490,21 @@ def _train_scales(page: _Page, mode: str, data: PlotData) -> tuple[PanelView, ..
         else:
             y_limits = np.tile(overall_y, (n_rows, 1))
         y_cells = np.broadcast_to(_filled(y_limits, overall_y)[:, None, :], (n_rows, n_cols, 2))
-    axes: dict[tuple[float, float], AxisView] = {}
+    axes: dict[tuple[str, float, float], AxisView] = {}
 
-    def axis(limits: np.ndarray) -> AxisView:
-        key = (float(limits[0]), float(limits[1]))
+    def axis(limits: np.ndarray, name: str) -> AxisView:
+        manual = getattr(settings, f"{name}_range")
+        transform = getattr(settings, f"{name}_transform")
+        key = (name, *(manual or (float(limits[0]), float(limits[1]))))
         if key not in axes:  # equal ranges share one axis (drawn once per row/column)
-            axes[key] = scales.train_axis(*key)
+            # A manual range is the axis exactly: no expansion, points beyond it clipped.
+            axes[key] = scales.train_axis(
+                key[1], key[2], expand=manual is None, transform=transform
+            )
         return axes[key]
 
     return tuple(
-        PanelView(row=r, col=c, x=axis(x_cells[r, c]), y=axis(y_cells[r, c]))
+        PanelView(row=r, col=c, x=axis(x_cells[r, c], "x"), y=axis(y_cells[r, c], "y"))
         for r in range(n_rows)
         for c in range(n_cols)
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ggrs.errors import UsageError
+from ggrs.scales import parse_transform
 
 RawValue = str | bool | int | float | None
 
@@ -125,6 +126,28 @@ def _text(text: str) -> str:
     return text
 
 
+def _transform(text: str) -> object:
+    """An axis transform (ggrs.scales.parse_transform); its errors name what is allowed."""
+    try:
+        return parse_transform(text)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _range(text: str) -> tuple[float, float]:
+    """'min,max' in the axis's original units, min < max."""
+    parts = text.split(",")
+    try:
+        pair = tuple(float(p) for p in parts)
+    except ValueError:
+        pair = ()
+    if len(pair) != 2 or not all(math.isfinite(v) for v in pair):
+        raise ValueError("expected 'min,max' with two finite numbers, e.g. '0,100'")
+    if pair[0] >= pair[1]:
+        raise ValueError(f"min must be below max; got min={pair[0]:g}, max={pair[1]:g}")
+    return pair  # type: ignore[return-value]
+
+
 THEMES = ("gray", "bw", "linedraw", "light", "dark", "minimal", "classic", "void", "publish")
 LEGEND_POSITIONS = ("right", "left", "top", "bottom", "inside", "none")
 
@@ -187,6 +210,15 @@ _DEFINITIONS: tuple[Property, ...] = (
              ("last", "first", "mean", "median")),
     Property("point.shapes", "StringProperty", "19", "ggplot2 shape codes (0-25), one per "
              "layer, separated by ';'.", _shapes),
+    Property("axis.x.transform", "StringProperty", "", "X axis transform: log (natural), "
+             "ln, log10, log2, sqrt, asinh:cofactor=1, logicle:T=262144,W=0.5,M=4.5,A=0; "
+             "empty = linear.", _transform),
+    Property("axis.y.transform", "StringProperty", "", "Y axis transform, as "
+             "axis.x.transform.", _transform),
+    Property("axis.x.range", "StringProperty", "", "X axis range 'min,max' in data units; "
+             "points outside are clipped. Empty = from the data.", _range),
+    Property("axis.y.range", "StringProperty", "", "Y axis range 'min,max' in data units; "
+             "points outside are clipped. Empty = from the data.", _range),
 )  # fmt: skip
 
 PROPERTIES: dict[str, Property] = {p.name: p for p in _DEFINITIONS}

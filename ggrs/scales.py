@@ -6,14 +6,17 @@ Hanrahan, "An Extension of Wilkinson's Algorithm for Positioning Tick Labels on
 Axes", 2010) with the same step set and weights as ggplot2, minor breaks sit
 half-way between majors, and labels share one fixed-point format.
 
-Transforms (log, asinh, logicle) plug in through :class:`Transform`: the
-aggregation and the breaks live in transformed space, and the transform turns
-break positions into labels. Only the identity exists today.
+Transforms (log, sqrt, asinh, logicle; :func:`parse_transform`) plug in
+through :class:`Transform`: the aggregation, the limits and the breaks live in
+transformed space, and the transform turns break positions into labels in the
+original units (a log10 axis has breaks 0, 1, 2 labelled 1, 10, 100).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -351,6 +354,393 @@ class IdentityTransform:
 
 
 IDENTITY = IdentityTransform()
+
+
+def _label_each(values: np.ndarray) -> tuple[str, ...]:
+    """Each value in its own shortest exact text (breaks spanning decades: 0.01, 1, 1e+05)."""
+    v = np.asarray(values, dtype=np.float64)
+    # A break at 0 comes back from an inverse with rounding noise (2.8e-14): snap it.
+    if v.size:
+        v = np.where(np.abs(v) <= 1e-9 * float(np.abs(v).max()), 0.0, v)
+    return tuple(format_labels(np.array([b]))[0] for b in v)
+
+
+def _spaced_minor_breaks(breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+    """Minor breaks half-way between (possibly unevenly spaced) majors, in transformed space."""
+    b = np.asarray(breaks, dtype=np.float64)
+    if len(b) < 2:
+        return np.array([])
+    low, high = float(min(limits)), float(max(limits))
+    # Extend by the neighbouring spacing so the ends of the axis get minors too.
+    ext = np.concatenate(([2 * b[0] - b[1]], b, [2 * b[-1] - b[-2]]))
+    mids = (ext[:-1] + ext[1:]) / 2
+    return mids[(mids >= low) & (mids <= high)]
+
+
+def _mapped_nice_breaks(transform: Transform, low: float, high: float, target: int) -> np.ndarray:
+    """Nice breaks of the original range, placed at their transformed positions."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        orig = np.sort(transform.inverse(np.array([low, high])))
+    if not np.isfinite(orig).all():
+        return np.array([])
+    nice = nice_breaks(float(orig[0]), float(orig[1]), target)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pos = transform.forward(nice)
+    return pos[np.isfinite(pos) & (pos >= low) & (pos <= high)]
+
+
+def _thinned(exponents: np.ndarray, target: int) -> np.ndarray:
+    """Every n-th exponent (multiples of n, so 0 stays) when there are too many for one axis."""
+    stride = max(1, math.ceil(len(exponents) / (target + 2)))
+    return exponents[exponents % stride == 0] if stride > 1 else exponents
+
+
+@dataclass(frozen=True)
+class LogTransform:
+    """Logarithm to ``base``; non-positive values have no position (NaN, dropped).
+
+    Breaks are powers of the base in original units: decades (1, 10, 100) for
+    base 10 and e (Tercen's "log" is ln, whose users still read decades), with 2
+    and 5 between them when the axis spans under three decades; powers of two for
+    base 2.
+    """
+
+    name: str = "log10"
+    base: float = 10.0
+
+    def forward(self, values: np.ndarray) -> np.ndarray:
+        """log_base(x); NaN where x ≤ 0."""
+        v = np.asarray(values, dtype=np.float64)
+        positive = np.where(v > 0, v, np.nan)
+        # log10/log2 are exact at powers of the base (log(1000)/log(10) is not).
+        log = {10.0: np.log10, 2.0: np.log2}.get(self.base, np.log)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = log(positive)
+        return out if self.base in (10.0, 2.0, math.e) else out / math.log(self.base)
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """base ** y."""
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            return np.exp(v) if self.base == math.e else np.power(self.base, v)
+
+    def breaks(self, low: float, high: float, target: int) -> np.ndarray:
+        """Powers of the base (or of ten) inside [low, high], given in transformed space."""
+        step = 2.0 if self.base == 2.0 else 10.0
+        # Work in exponents of `step` so that ln axes get decades too.
+        scale = math.log(step) / math.log(self.base)
+        k_low, k_high = math.ceil(low / scale - 1e-9), math.floor(high / scale + 1e-9)
+        exponents = np.arange(k_low, k_high + 1)
+        if step == 10.0 and (high - low) / scale < 3:
+            # Short axes: 1-2-5 per decade (one decade below too, for the 2 and 5 of k_low - 1).
+            decades = np.arange(k_low - 1, k_high + 1, dtype=np.float64)
+            values = (np.array([1.0, 2.0, 5.0])[None, :] * 10.0 ** decades[:, None]).ravel()
+            pos = self.forward(values)
+            pos = pos[(pos >= low - 1e-12) & (pos <= high + 1e-12)]
+        else:
+            exponents = _thinned(exponents, target)
+            pos = exponents.astype(np.float64) * scale
+        if len(pos) < 2:
+            # Less than a decade (or a doubling): ordinary nice breaks, mapped.
+            return _mapped_nice_breaks(self, low, high, target)
+        return np.sort(pos)
+
+    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+        """Half-way between majors in transformed space."""
+        return _spaced_minor_breaks(breaks, limits)
+
+    def labels(self, breaks: np.ndarray) -> tuple[str, ...]:
+        """Original values, each written on its own (1, 10, 100 or 0.01, 1e+06)."""
+        values = self.inverse(breaks)
+        # Powers of ten computed as 10**k are exact in decimal; round off exp() noise.
+        return _label_each(np.array([float(f"{v:.12g}") for v in values]))
+
+
+@dataclass(frozen=True)
+class SqrtTransform:
+    """Square root; negative values have no position (NaN, dropped)."""
+
+    name: str = "sqrt"
+
+    def forward(self, values: np.ndarray) -> np.ndarray:
+        """sqrt(x); NaN where x < 0."""
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.where(v >= 0, v, np.nan))
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """y², with negative positions (the expansion below 0) mapped to 0."""
+        v = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
+        return v * v
+
+    def breaks(self, low: float, high: float, target: int) -> np.ndarray:
+        """Nice breaks of the original range, at their square roots."""
+        return _mapped_nice_breaks(self, low, high, target)
+
+    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+        """Half-way between majors in transformed space."""
+        return _spaced_minor_breaks(breaks, limits)
+
+    def labels(self, breaks: np.ndarray) -> tuple[str, ...]:
+        """Original values in one common format."""
+        return format_labels(np.array([float(f"{v:.12g}") for v in self.inverse(breaks)]))
+
+
+def _symmetric_breaks(transform: Transform, low: float, high: float, target: int) -> np.ndarray:
+    """0 and ±10^k in transformed space for axes that are linear near 0 and log beyond.
+
+    Decades too close to 0 to be told apart (the linear region) are left out, so
+    the region around 0 shows only 0. Where the whole axis is nearly linear,
+    ordinary nice breaks of the original range are used instead.
+    """
+    orig = transform.inverse(np.array([low, high]))
+    reach = float(np.max(np.abs(orig)))
+    if reach == 0 or not math.isfinite(reach):
+        return _mapped_nice_breaks(transform, low, high, target)
+    # Slope at the far end against the slope at 0: near 1 means a linear axis.
+    h = 1e-6 * reach
+    slope_0 = float(np.diff(transform.forward(np.array([-h, h])))[0]) / (2 * h)
+    slope_end = float(np.diff(transform.forward(np.array([reach - h, reach])))[0]) / h
+    if slope_end > 0.5 * slope_0:
+        return _mapped_nice_breaks(transform, low, high, target)
+    zero = float(transform.forward(np.array([0.0]))[0])
+    min_gap = (high - low) / (2 * target)
+    exponents = np.arange(-30, math.floor(math.log10(reach)) + 1)
+    pos = transform.forward(10.0**exponents) - zero
+    exponents = exponents[pos >= min_gap]
+    exponents = _thinned(exponents, target)
+    decades = 10.0 ** exponents.astype(np.float64)
+    values = np.concatenate((-decades[::-1], [0.0], decades))
+    out = transform.forward(values)
+    out = out[(out >= low) & (out <= high)]
+    if len(out) < 2:
+        return _mapped_nice_breaks(transform, low, high, target)
+    return out
+
+
+@dataclass(frozen=True)
+class AsinhTransform:
+    """asinh(x / cofactor): linear within about ±cofactor, logarithmic beyond (cytometry)."""
+
+    cofactor: float = 1.0
+    name: str = "asinh"
+
+    def forward(self, values: np.ndarray) -> np.ndarray:
+        """asinh(x / cofactor)."""
+        return np.arcsinh(np.asarray(values, dtype=np.float64) / self.cofactor)
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """cofactor · sinh(y)."""
+        with np.errstate(over="ignore"):
+            return self.cofactor * np.sinh(np.asarray(values, dtype=np.float64))
+
+    def breaks(self, low: float, high: float, target: int) -> np.ndarray:
+        """0 and ±10^k (see :func:`_symmetric_breaks`)."""
+        return _symmetric_breaks(self, low, high, target)
+
+    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+        """Half-way between majors in transformed space."""
+        return _spaced_minor_breaks(breaks, limits)
+
+    def labels(self, breaks: np.ndarray) -> tuple[str, ...]:
+        """Original values, each on its own."""
+        return _label_each(np.array([float(f"{v:.10g}") for v in self.inverse(breaks)]))
+
+
+@dataclass(frozen=True)
+class LogicleTransform:
+    """The logicle scale (Parks, Roederer and Moore 2006; Moore and Parks 2012).
+
+    Data value T sits at 1 and 0 at the scale value x1; the biexponential
+    S(y) = a·e^(b·y) − c·e^(−d·y) + f maps scale to data for y ≥ x1, and
+    S(y) = −S(2·x1 − y) below, so the scale is odd-symmetric around 0.
+
+    Attributes:
+        T: top of the data range (at scale 1).
+        W: width of the linear region, in decades.
+        M: decades of the whole scale.
+        A: extra negative decades.
+    """
+
+    T: float = 262144.0
+    W: float = 0.5
+    M: float = 4.5
+    A: float = 0.0
+    name: str = "logicle"
+
+    def _constants(self) -> tuple[float, float, float, float, float, float]:
+        """(a, b, c, d, f, x1) of the biexponential."""
+        return _logicle_constants(self.T, self.W, self.M, self.A)
+
+    def _data(self, y: np.ndarray) -> np.ndarray:
+        """S(y) for y ≥ x1 (no symmetry applied)."""
+        a, b, c, d, f, _ = self._constants()
+        return a * np.exp(b * y) - c * np.exp(-d * y) + f
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        """Scale → data: the biexponential, exact and vectorised."""
+        _, _, _, _, _, x1 = self._constants()
+        y = np.asarray(values, dtype=np.float64)
+        below = y < x1
+        with np.errstate(over="ignore"):
+            out = self._data(np.where(below, 2 * x1 - y, y))
+        return np.where(below, -out, out)
+
+    def forward(self, values: np.ndarray) -> np.ndarray:
+        """Data → scale: safeguarded Newton on the monotone biexponential, vectorised."""
+        a, b, c, d, f, x1 = self._constants()
+        x = np.asarray(values, dtype=np.float64)
+        mag = np.abs(x)
+        shape = mag.shape
+        mag = mag.reshape(-1)
+        ok = np.isfinite(mag)
+        m = np.where(ok, mag, 0.0)
+        # For y ≥ x1: a·e^(by) + f − c·e^(−d·x1) ≤ S(y) ≤ a·e^(by) + f, which brackets y.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo = np.log(np.maximum(m - f, 1e-300) / a) / b
+            hi = np.log(np.maximum(m - f + c * math.exp(-d * x1), 1e-300) / a) / b
+        lo = np.maximum(lo, x1)
+        hi = np.maximum(hi, lo)
+        y = (lo + hi) / 2
+        # Newton converges quadratically: once a step is below 1e-14 the value is at
+        # machine precision, so converged values leave the working set.
+        active = np.arange(m.size)
+        ya, lo_a, hi_a, ma = y, lo, hi, m
+        for _ in range(100):
+            ey, emy = np.exp(b * ya), np.exp(-d * ya)
+            err = a * ey - c * emy + f - ma
+            slope = a * b * ey + c * d * emy
+            # Keep the bracket around the root, so a wild Newton step falls back to bisection.
+            hi_a = np.where(err > 0, ya, hi_a)
+            lo_a = np.where(err <= 0, ya, lo_a)
+            step = ya - err / slope
+            new = np.where((step > lo_a) & (step < hi_a), step, (lo_a + hi_a) / 2)
+            done = np.abs(new - ya) <= 1e-14 * np.maximum(1.0, np.abs(ya))
+            done |= hi_a - lo_a <= 1e-15 * np.maximum(1.0, np.abs(ya))
+            y[active] = new
+            if done.all():
+                break
+            keep = ~done
+            active, ya, lo_a, hi_a, ma = active[keep], new[keep], lo_a[keep], hi_a[keep], ma[keep]
+        flat = x.reshape(-1)
+        # 0 sits exactly at x1 (Newton would stop an ulp away), negatives mirror around it.
+        y = np.where(m == 0, x1, y)
+        out = np.where(flat < 0, 2 * x1 - y, y)
+        out[~ok] = np.where(np.isnan(flat[~ok]), np.nan, np.copysign(np.inf, flat[~ok]))
+        return out.reshape(shape)
+
+    def breaks(self, low: float, high: float, target: int) -> np.ndarray:
+        """0 and ±10^k (see :func:`_symmetric_breaks`)."""
+        return _symmetric_breaks(self, low, high, target)
+
+    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+        """Half-way between majors in transformed space."""
+        return _spaced_minor_breaks(breaks, limits)
+
+    def labels(self, breaks: np.ndarray) -> tuple[str, ...]:
+        """Original values, each on its own (the Newton solve leaves ~1e-12 noise)."""
+        return _label_each(np.array([float(f"{v:.10g}") for v in self.inverse(breaks)]))
+
+
+@functools.lru_cache(maxsize=64)
+def _logicle_constants(
+    t: float, w: float, m: float, a_dec: float
+) -> tuple[float, float, float, float, float, float]:
+    """The biexponential's constants (a, b, c, d, f, x1) for logicle(T, W, M, A)."""
+    w_frac = w / (m + a_dec)
+    x2 = a_dec / (m + a_dec)
+    x1 = x2 + w_frac
+    x0 = x2 + 2 * w_frac
+    b = (m + a_dec) * math.log(10.0)
+    # d solves 2·(ln d − ln b) + w·(b + d) = 0, increasing in d, with the root in (0, b].
+    lo, hi = 1e-300, b
+    if w_frac > 0:
+        for _ in range(200):
+            mid = math.sqrt(lo * hi) if lo > 0 and hi / lo > 4 else (lo + hi) / 2
+            if 2 * (math.log(mid) - math.log(b)) + w_frac * (b + mid) > 0:
+                hi = mid
+            else:
+                lo = mid
+        d = (lo + hi) / 2
+    else:
+        d = b
+    c_a = math.exp(x0 * (b + d))
+    mf_a = math.exp(b * x1) - c_a * math.exp(-d * x1)
+    a = t / (math.exp(b) - mf_a - c_a * math.exp(-d))
+    return a, b, c_a * a, d, -mf_a * a, x1
+
+
+# name → (factory, {parameter: (default, must be > 0)})
+_TRANSFORMS: dict[str, tuple[Callable[..., Transform], dict[str, tuple[float, bool]]]] = {
+    "identity": (lambda: IDENTITY, {}),
+    "log": (lambda: LogTransform("log", math.e), {}),
+    "ln": (lambda: LogTransform("ln", math.e), {}),
+    "log10": (lambda: LogTransform("log10", 10.0), {}),
+    "log2": (lambda: LogTransform("log2", 2.0), {}),
+    "sqrt": (SqrtTransform, {}),
+    "asinh": (lambda cofactor: AsinhTransform(cofactor), {"cofactor": (1.0, True)}),
+    "logicle": (
+        lambda T, W, M, A: LogicleTransform(T, W, M, A),  # the paper's names
+        {"T": (262144.0, True), "W": (0.5, False), "M": (4.5, True), "A": (0.0, False)},
+    ),
+}
+
+
+def _transform_help() -> str:
+    parts = []
+    for name, (_, params) in _TRANSFORMS.items():
+        if params:
+            keys = ",".join(f"{k}={v:g}" for k, (v, _) in params.items())
+            parts.append(f"{name}:{keys}")
+        else:
+            parts.append(name)
+    return "; allowed: " + ", ".join(parts)
+
+
+def parse_transform(text: str) -> Transform:
+    """A transform from its name and optional parameters, ``name`` or ``name:key=val,key=val``.
+
+    Names are case-insensitive; parameter names are as listed (logicle's T, W, M,
+    A also match in lower case). "" is the identity.
+
+    Args:
+        text: e.g. ``log10``, ``asinh:cofactor=5``, ``logicle:T=10000,W=0.5``.
+
+    Returns:
+        The transform.
+
+    Raises:
+        UsageError: unknown name or parameter, a value that is not a finite
+            number, or one out of range (cofactor ≤ 0, logicle W < 0 …).
+    """
+    name, _, rest = text.strip().partition(":")
+    name = name.strip().lower() or "identity"
+    if name not in _TRANSFORMS:
+        raise UsageError(f"transform {text!r}: unknown name {name!r}{_transform_help()}")
+    factory, params = _TRANSFORMS[name]
+    values = {key: default for key, (default, _) in params.items()}
+    by_lower = {key.lower(): key for key in params}
+    for item in (part.strip() for part in rest.split(",")) if rest.strip() else ():
+        key, eq, raw = item.partition("=")
+        key = by_lower.get(key.strip().lower(), "") if eq else ""
+        if not key:
+            raise UsageError(
+                f"transform {text!r}: {item!r} is not a parameter of {name}{_transform_help()}"
+            )
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise UsageError(f"transform {text!r}: {key}={raw.strip()!r} is not a finite number")
+        if params[key][1] and value <= 0:
+            raise UsageError(f"transform {text!r}: {key} must be > 0, got {value:g}")
+        if value < 0:
+            raise UsageError(f"transform {text!r}: {key} must be ≥ 0, got {value:g}")
+        values[key] = value
+    if name == "logicle" and values["W"] * 2 >= values["M"]:
+        raise UsageError(f"transform {text!r}: logicle needs 2·W < M")
+    return factory(**values)
 
 
 def train_axis(

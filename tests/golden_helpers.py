@@ -73,6 +73,8 @@ CASES = (
         {**SMALL, "legend.position": "bottom", "plot.title": "Crab measurements",
          "axis.x.tick.rotation": "45", "opacity": "0.5"},
     ),
+    Case("log10_axes", "crabs", CRABS_SIMPLE,
+         {**SMALL, "axis.x.transform": "log10", "axis.y.transform": "log10"}),
 )  # fmt: skip
 
 

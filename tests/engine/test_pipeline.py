@@ -79,3 +79,58 @@ def test_other_charts_are_refused_clearly():
     )
     with pytest.raises(UsageError, match="chart 'bar'"):
         pipeline.render_table(table, request)
+
+
+def _reference_limits(values, ok, codes, n):
+    limits = np.full((n, 2), np.nan)
+    for g in range(n):
+        chosen = values[ok & (codes == g)]
+        if len(chosen):
+            limits[g] = (chosen.min(), chosen.max())
+    return limits
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_groups", [1, 3, 7])
+def test_group_limits_are_exact_over_blocks_and_skip_non_finite_rows(dtype, n_groups):
+    rng = np.random.default_rng(n_groups)
+    size = 200_001  # several blocks, the last one short
+    values = rng.standard_normal(size).astype(dtype)
+    values[rng.integers(0, size, 500)] = np.nan
+    values[rng.integers(0, size, 50)] = np.inf
+    values[rng.integers(0, size, 50)] = -np.inf
+    # Group n-1 is left empty: its limits are NaN.
+    codes = rng.integers(0, max(n_groups - 1, 1), size).astype(np.int32)
+    ok = np.isfinite(values)
+    got = pipeline._group_limits(values, ok, codes, n_groups)
+    np.testing.assert_array_equal(got, _reference_limits(values, ok, codes, n_groups))
+
+
+def test_group_limits_take_a_zero_stride_all_true_mask():
+    values = np.array([3.0, -1.0, 5.0, 2.0], dtype=np.float32)
+    codes = np.array([0, 1, 0, 1], dtype=np.int32)
+    ok = np.broadcast_to(np.True_, values.shape)
+    np.testing.assert_array_equal(
+        pipeline._group_limits(values, ok, codes, 3), [[3, 5], [-1, 2], [np.nan, np.nan]]
+    )
+    np.testing.assert_array_equal(pipeline._group_limits(values, ok, codes, 1), [[-1, 5]])
+    empty = np.empty(0, dtype=np.float64)
+    assert np.isnan(pipeline._group_limits(empty, empty > 0, empty.astype(np.int32), 2)).all()
+
+
+def test_prepare_marks_finite_rows_without_a_full_mask_when_all_are():
+    clean = pa.table({"x": [1.0, 2.0], "y": pa.array([3.0, 4.0], pa.float32())})
+    plot = pipeline.prepare(clean, pipeline.Aesthetics(x="x", y="y"))
+    assert plot.finite.strides == (0,) and plot.finite.all() and len(plot.finite) == 2
+    dirty = pa.table({"x": [1.0, np.inf, 3.0], "y": [None, 5.0, 6.0]})
+    plot = pipeline.prepare(dirty, pipeline.Aesthetics(x="x", y="y"))
+    np.testing.assert_array_equal(plot.finite, [False, False, True])
+    np.testing.assert_array_equal(plot.y, [np.nan, 5.0, 6.0])
+
+
+def test_prepare_with_nan_still_trains_ranges_on_finite_rows():
+    table = pa.table({"x": [1.0, 2.0, np.nan, 4.0], "y": [5.0, np.nan, 7.0, 9.0]})
+    plot = pipeline.prepare(table, pipeline.Aesthetics(x="x", y="y"))
+    views = pipeline._train_scales(pipeline._select_page(plot, 0), "fixed", plot)
+    assert views[0].x.limits == scales.train_axis(1.0, 4.0).limits
+    assert views[0].y.limits == scales.train_axis(5.0, 9.0).limits
