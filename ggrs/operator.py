@@ -22,7 +22,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,10 +30,9 @@ from pathlib import Path
 from types import FrameType
 
 import numpy as np
-import pyarrow as pa
 from absl import app, flags
 
-from ggrs import palettes, panels, pipeline
+from ggrs import palettes, panels, pipeline, scales
 from ggrs import properties as props_mod
 from ggrs.errors import (
     GgrsError,
@@ -154,12 +152,7 @@ def palette_name(ctx: context_mod.OperatorContext) -> str | None:
 def plot_request(
     ctx: context_mod.OperatorContext, data: data_mod.TercenData, props: props_mod.Properties
 ) -> pipeline.PlotRequest:
-    """Chart kind, facet scales, palette and point size from the task."""
-    for axis, transform in (("x", ctx.x_transform), ("y", ctx.y_transform)):
-        if transform:
-            # The data arrive transformed; ticks show transformed values until the
-            # pipeline takes a transform (see the issue's notes).
-            log.warning("axis %s: %s transform: ticks show transformed values", axis, transform)
+    """Chart kind, facet scales, palette, point size and axis transforms from the task."""
     return pipeline.PlotRequest(
         aes=pipeline.Aesthetics(y=data.plot.y_title or ".y"),
         properties=props,
@@ -167,16 +160,29 @@ def plot_request(
         scales=data.scales,
         palette=palette_name(ctx),
         point_size=ctx.point_size or 4.0,
+        x_transform=axis_transform("x", ctx.x_transform),
+        y_transform=axis_transform("y", ctx.y_transform),
+        # Tercen quantizes positions and computes ranges after its transforms.
+        data_transformed=True,
     )
+
+
+def axis_transform(axis: str, text: str | None) -> scales.Transform | None:
+    """The crosstab's transform for ticks and labels; one ggrs does not know draws
+    the axis in transformed units, with a warning (the data are already transformed)."""
+    if not text:
+        return None
+    try:
+        return scales.parse_transform(text)
+    except UsageError as exc:
+        log.warning("axis %s: %s; ticks show transformed values", axis, exc)
+        return None
 
 
 def run(values: Settings) -> int:
     """One operator run: context, data, render, upload. Returns the exit status."""
     retry = Retry(timeout=_RETRY_TIMEOUT.value)
     started = time.perf_counter()
-    # Arrow's compute kernels initialise on first use (~0.3 s); do it while the
-    # context calls wait on the network instead of on the data path.
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     with stage("connect"):
         chan = channel_mod.create_channel(values.uri, values.token)
     client = client_mod.TercenClient(chan, timeout=_RPC_TIMEOUT.value, secrets=[values.token])
@@ -191,10 +197,6 @@ def run(values: Settings) -> int:
         raise
     finally:
         chan.close()
-
-
-def _warm_up() -> None:
-    pa.table({"g": [0, 1], "v": [0.0, 1.0]}).group_by("g").aggregate([("v", "min_max")])
 
 
 def _run(client: client_mod.TercenClient, task_id: str, retry: Retry, started: float) -> int:
