@@ -106,7 +106,10 @@ class _Page:
 
     @property
     def panel(self) -> np.ndarray:
-        return self.rows.codes * self.cols.n_levels + self.cols.codes
+        # One allocation: panel = row × columns + column, summed in place.
+        panel = np.multiply(self.rows.codes, self.cols.n_levels, dtype=np.int32)
+        panel += self.cols.codes
+        return panel
 
 
 def render_table(
