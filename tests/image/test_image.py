@@ -126,6 +126,9 @@ def test_rootfs_has_what_package_scripts_would_make(bundle: Path) -> None:
     # Pruned: test suites and headers; kept: bytecode compiled for image paths.
     assert not (root / SITE / "pandas/tests").exists()
     assert not (root / SITE / "pyarrow/include").exists()
+    assert not (root / SITE / "scipy/stats").exists()
+    assert not list((root / SITE / "pillow.libs").glob("libavif-*"))
+    assert (root / SITE / "scipy/linalg").is_dir(), "numba's np.linalg needs scipy.linalg"
     pyc = root / "opt/ggrs/app/ggrs/__pycache__/render.cpython-311.pyc"
     flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
     assert flags == 0b01, "expected an unchecked hash-based .pyc"
@@ -155,9 +158,27 @@ from ggrs.aggregate import datashader_backend, registry
 import pyarrow.csv, pyarrow.feather, pyarrow.ipc, pyarrow.parquet, pyarrow.fs, pyarrow.dataset
 import datashader, grpc, numba, pandas, PIL.Image
 from proto import tercen_pb2, tercen_pb2_grpc
+import numpy as np, PIL.features
+from ggrs.aggregate import Canvas, Points, aggregate
 jit = numba.njit(lambda n: sum(range(n)))(10)
+# numba's np.linalg support calls LAPACK through scipy.linalg.cython_lapack.
+det = numba.njit(lambda a: np.linalg.det(a))(np.eye(3) * 2.0)
+rng = np.random.default_rng(0)
+x, y, cat = rng.normal(size=100_000), rng.normal(size=100_000), rng.integers(0, 3, 100_000)
+one, three = Canvas(64, 48, (-4, 4), (-4, 4)), Canvas(64, 48, [(-4, 4)] * 3, [(-4, 4)] * 3)
+sums = [
+    int(aggregate(points, canvas, backend="datashader").count.sum())
+    for points, canvas in [
+        (Points(x, y), one),
+        (Points(x, y, category=cat), one),
+        (Points(x, y, value=x), one),
+        (Points(x, y, panel=cat, category=cat), three),
+    ]
+]
+PIL.Image.init()  # every format plugin, AVIF's without its pruned codec
 print(json.dumps({
-    "uid": os.getuid(), "certs": certs, "jit": jit,
+    "uid": os.getuid(), "certs": certs, "jit": jit, "det": det, "sums": sums,
+    "avif": PIL.features.check("avif"), "plugins": len(PIL.Image.ID),
     "jemalloc": "libjemalloc" in open("/proc/self/maps").read(),
     "backends": list(registry.available_backends()),
     "tz": str(zoneinfo.ZoneInfo("Europe/Berlin")),
@@ -176,6 +197,35 @@ def test_runc_imports_everything_ggrs_loads(bundle: Path) -> None:
     assert "datashader" in facts["backends"]
     assert facts["tz"] == "Europe/Berlin"
     assert facts["font"] is True
+    assert facts["det"] == pytest.approx(8.0)
+    assert all(s > 90_000 for s in facts["sums"]), facts["sums"]
+    # Pruned: Pillow's AVIF codec, reported as unsupported rather than failing.
+    assert facts["avif"] is False
+    assert facts["plugins"] > 20
+
+
+# tests/image/traced_modules.txt: what ggrs was traced to import (see its header).
+_IMPORT_ALL = """
+import importlib, json, sys
+failed = {}
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except BaseException as e:
+        failed[name] = f"{type(e).__name__}: {e}"[:300]
+print(json.dumps({"imported": len(sys.argv) - 1, "failed": failed}))
+"""
+
+
+def test_runc_imports_every_module_ggrs_was_traced_to_load(bundle: Path) -> None:
+    lines = Path("tests/image/traced_modules.txt").read_text().splitlines()
+    names = [line for line in lines if line and not line.startswith("#")]
+    assert len(names) > 1000
+    args = ["/usr/bin/python3.11", "-c", _IMPORT_ALL, *names]
+    out = runc_run(bundle, args, "import-all")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["failed"] == {}, "SITE_EXCLUDES removed modules ggrs loads"
+    assert result["imported"] == len(names)
 
 
 def test_runc_entrypoint_health_check(bundle: Path) -> None:
