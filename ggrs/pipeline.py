@@ -107,7 +107,8 @@ class _Page:
     @property
     def panel(self) -> np.ndarray:
         # One allocation: panel = row × columns + column, summed in place.
-        panel = np.multiply(self.rows.codes, self.cols.n_levels, dtype=np.int32)
+        n_panels = self.rows.n_levels * self.cols.n_levels
+        panel = np.multiply(self.rows.codes, self.cols.n_levels, dtype=panels.code_dtype(n_panels))
         panel += self.cols.codes
         return panel
 
@@ -336,7 +337,7 @@ def _present(factor: panels.Factor, rows: np.ndarray | None) -> tuple[panels.Fac
     codes = factor.codes[rows]
     counts = np.bincount(codes, minlength=factor.n_levels)
     keep = np.flatnonzero(counts)
-    remap = np.cumsum(counts > 0, dtype=np.int32) - 1
+    remap = (np.cumsum(counts > 0) - 1).astype(panels.code_dtype(len(keep)))
     labels = tuple(factor.labels[i] for i in keep) or ("",)
     return panels.Factor(remap[codes], labels, factor.names), keep
 

@@ -6,14 +6,14 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ggrs.panels import column_factor, combine, table_factor
+from ggrs.panels import code_dtype, column_factor, combine, table_factor
 
 
 def test_text_levels_sorted_and_missing_last():
     factor = column_factor(pa.array(["b", "a", None, "b"]), "k")
     assert factor.labels == ("a", "b", "NA")
     np.testing.assert_array_equal(factor.codes, [1, 0, 2, 1])
-    assert factor.codes.dtype == np.int32
+    assert factor.codes.dtype == np.int8  # the narrowest type for 3 levels
     assert factor.names == ("k",)
 
 
@@ -98,4 +98,17 @@ def test_unused_dictionary_entries_are_not_levels():
     factor = column_factor(column)
     assert factor.labels == ("a", "z", "NA")
     np.testing.assert_array_equal(factor.codes, [0, 1, 0, 2])
-    assert factor.codes.dtype == np.int32
+    assert factor.codes.dtype == np.int8
+
+
+def test_codes_use_the_narrowest_type_that_holds_them():
+    assert [code_dtype(n) for n in (1, 127, 128, 32767, 32768)] == [
+        np.int8, np.int8, np.int16, np.int16, np.int32,
+    ]  # fmt: skip
+    many = column_factor(pa.array([f"level {i:03d}" for i in range(300)]))
+    assert many.codes.dtype == np.int16
+    np.testing.assert_array_equal(many.codes, np.arange(300))
+    combined = table_factor(
+        pa.table({"a": np.arange(200) % 20, "b": np.arange(200) % 10}), ["a", "b"]
+    )
+    assert combined.codes.dtype == np.int8 and combined.n_levels == 20
