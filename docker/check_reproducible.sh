@@ -10,7 +10,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/ggrs-repro.XXXXXX)
+work=$(mktemp -d)
 copy="$work/elsewhere/ggrs"
 base="$work/output_base"
 cleanup() {
