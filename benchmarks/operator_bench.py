@@ -32,16 +32,13 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import importlib.util
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +47,7 @@ from pathlib import Path
 if importlib.util.find_spec("tests") is None:  # run from a checkout without Bazel
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.child import run_child
 from tests import fake_tercen_helpers as fake_tercen
 
 SEED = 20261129
@@ -100,43 +98,14 @@ def _log_time(stamp: str) -> float:
     return dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
-def child_env() -> dict[str, str]:
-    """This process's import path for the child, so Bazel runfiles and a checkout both work."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TERCEN_")}
-    paths = [p for p in sys.path if p and Path(p).is_absolute()]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    env.pop("PYTHONSTARTUP", None)
-    return env
-
-
 def run_operator(fake: fake_tercen.FakeTercen, timeout: float, workdir: Path) -> Run:
     """Runs the operator once against `fake` in a new process and measures it."""
     cmd = [sys.executable, "-m", "ggrs.operator", "--taskId", fake_tercen.TASK_ID,
            "--serviceUri", fake.uri, "--token", fake_tercen.TOKEN]  # fmt: skip
     uploads_before = len(fake.uploads)
-    out_path, err_path = workdir / "operator.out", workdir / "operator.err"
-    timed_out = threading.Event()
-    # Output goes to files, not pipes: a full pipe would stall the child and skew timings.
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        spawned_epoch = time.time()
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=child_env())
-
-        def kill() -> None:
-            timed_out.set()
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            _, status, _usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stdout = out_path.read_text(errors="replace")
-    stderr = err_path.read_text(errors="replace")
+    child = run_child(cmd, timeout, workdir)
+    exited_epoch = time.time()
+    stdout = child.stdout
 
     stages: dict[str, float] = {}
     after_startup = None
@@ -144,7 +113,7 @@ def run_operator(fake: fake_tercen.FakeTercen, timeout: float, workdir: Path) ->
         stages[name] = float(seconds)
         if name == "connect":
             connect_start = _log_time(stamp) - float(seconds)
-            after_startup = spawned_epoch + wall - connect_start
+            after_startup = exited_epoch - connect_start
 
     # The operator logs its own VmHWM. The child's rusage is no use here: its
     # ru_maxrss also counts this process's pages (the fake server's table) that
@@ -153,18 +122,15 @@ def run_operator(fake: fake_tercen.FakeTercen, timeout: float, workdir: Path) ->
     peak_mb = float(peak.group(1)) if peak else float("nan")
 
     error = ""
-    if timed_out.is_set():
-        error = f"timed out after {timeout:.0f} s"
-    elif proc.returncode != 0:
-        lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
-        error = f"exit {proc.returncode}: {lines[-1] if lines else '(no stderr)'}"
+    if child.timed_out or child.rc != 0:
+        error = child.error()
     elif len(fake.uploads) != uploads_before + 1:
         error = f"exit 0 but {len(fake.uploads) - uploads_before} uploads (expected 1)"
     elif after_startup is None:
         error = "no 'stage connect' line in the operator's log"
     # The server keeps every upload; drop them so the 1e7 case does not hold images.
     fake.uploads.clear()
-    return Run(proc.returncode, wall, peak_mb, after_startup, stages, error)
+    return Run(child.rc, child.wall, peak_mb, after_startup, stages, error)
 
 
 def bench_case(name: str, n: int, repeats: int, timeout: float, fragment: int) -> list[Run]:
