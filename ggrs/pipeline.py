@@ -478,22 +478,19 @@ def _train_scales(
             f"and y ({data.y_title})"
         )
     n_rows, n_cols = page.rows.n_levels, page.cols.n_levels
+    shape = (n_rows, n_cols, 2)
     if page.x_limits is not None:
-        x_cells = _filled(page.x_limits.reshape(-1, 2), overall_x).reshape(n_rows, n_cols, 2)
-    else:
-        if mode in ("free_x", "free"):
-            x_limits = _group_limits(page.x, page.finite, page.cols.codes, n_cols)
-        else:
-            x_limits = np.tile(overall_x, (n_cols, 1))
-        x_cells = np.broadcast_to(_filled(x_limits, overall_x)[None, :, :], (n_rows, n_cols, 2))
+        x_cells = _filled(page.x_limits.reshape(-1, 2), overall_x).reshape(shape)
+    else:  # one range per facet column (free) or one for all
+        free = mode in ("free_x", "free")
+        x_by_col = _axis_limits(page.x, page.finite, page.cols, free, overall_x)
+        x_cells = np.broadcast_to(x_by_col[None, :, :], shape)
     if page.y_limits is not None:
-        y_cells = _filled(page.y_limits.reshape(-1, 2), overall_y).reshape(n_rows, n_cols, 2)
-    else:
-        if mode in ("free_y", "free"):
-            y_limits = _group_limits(page.y, page.finite, page.rows.codes, n_rows)
-        else:
-            y_limits = np.tile(overall_y, (n_rows, 1))
-        y_cells = np.broadcast_to(_filled(y_limits, overall_y)[:, None, :], (n_rows, n_cols, 2))
+        y_cells = _filled(page.y_limits.reshape(-1, 2), overall_y).reshape(shape)
+    else:  # one range per facet row (free) or one for all
+        free = mode in ("free_y", "free")
+        y_by_row = _axis_limits(page.y, page.finite, page.rows, free, overall_y)
+        y_cells = np.broadcast_to(y_by_row[:, None, :], shape)
     axes: dict[tuple[str, float, float], AxisView] = {}
 
     def axis(limits: np.ndarray, name: str) -> AxisView:
@@ -512,6 +509,17 @@ def _train_scales(
         for r in range(n_rows)
         for c in range(n_cols)
     )
+
+
+def _axis_limits(
+    values: np.ndarray, ok: np.ndarray, facet: panels.Factor, free: bool, overall: np.ndarray
+) -> np.ndarray:
+    """(levels, 2) data range per facet level when `free`, else the overall range."""
+    if free:
+        limits = _group_limits(values, ok, facet.codes, facet.n_levels)
+    else:
+        limits = np.tile(overall, (facet.n_levels, 1))
+    return _filled(limits, overall)
 
 
 def _filled(limits: np.ndarray, fallback: np.ndarray) -> np.ndarray:
