@@ -111,15 +111,16 @@ def _bool(text: str) -> bool:
 
 
 def _shapes(text: str) -> tuple[int, ...]:
-    """ggplot2 pch codes separated by ';' (empty items skipped)."""
+    """ggplot2 pch codes 0-25 separated by ';', one per layer (empty items skipped)."""
+    rule = "expected ';'-separated ggplot2 shape codes 0-25, one per layer, e.g. '19;17'"
     items = [item.strip() for item in text.split(";") if item.strip()]
-    try:
-        shapes = tuple(int(item) for item in items)
-    except ValueError:
-        shapes = ()
-    if not shapes or not all(0 <= s <= 25 for s in shapes):
-        raise ValueError("expected ';'-separated ggplot2 shape codes 0-25, e.g. '19;17'")
-    return shapes
+    if not items:
+        raise ValueError(f"no shape code; {rule}")
+    for item in items:
+        # Plain ASCII digits only: int() would also take '+5', '1_0' or '٣'.
+        if not (item.isascii() and item.isdigit()) or int(item) > 25:
+            raise ValueError(f"{item!r} is not a shape code; {rule}")
+    return tuple(int(item) for item in items)
 
 
 def _text(text: str) -> str:
@@ -161,8 +162,9 @@ _DEFINITIONS: tuple[Property, ...] = (
     Property("backend", "EnumeratedProperty", "auto", "Aggregation backend: cpu, gpu, or auto "
              "(the GPU when one is usable and the data is large).",
              _enum("auto", "cpu", "gpu"), ("auto", "cpu", "gpu")),
-    Property("output.format", "EnumeratedProperty", "png", "Image format of the result.",
-             _enum("png"), ("png",)),
+    Property("output.format", "EnumeratedProperty", "png", "Image format of the result: png; "
+             "svg (all vector, the data as merged pixel runs); hsvg (vector text and axes, the "
+             "data panels embedded as PNG).", _enum("png", "svg", "hsvg"), ("png", "svg", "hsvg")),
     Property("legend.position", "EnumeratedProperty", "right", "Where the colour legend goes.",
              _enum(*LEGEND_POSITIONS), LEGEND_POSITIONS),
     Property("legend.position.inside", "StringProperty", "", "Legend anchor 'x,y' in [0,1] of "

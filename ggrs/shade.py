@@ -1,9 +1,13 @@
 """Grids → RGBA rasters: point size, opacity and colour, on a transparent background.
 
-Point size: each point is a disk ``point_diameter`` pixels wide, centred on its
-pixel; pixel (y, x) is covered by every point in pixel (y − dy, x − dx) with
-dy² + dx² ≤ (diameter / 2)². The grids are spread by summing shifted copies, so
-the covering counts stay exact integers.
+Point size and shape: each point covers a stencil of pixels around its own
+pixel: for the default shape 19 a disk ``point_diameter`` pixels wide, pixel
+(y, x) covered by every point in pixel (y − dy, x − dx) with dy² + dx² ≤
+(diameter / 2)²; for the other ggplot2 shapes (R pch 0–25) the masks of
+:mod:`ggrs.stencils`. The grids are spread by summing shifted copies, so the
+covering counts stay exact integers. Open shapes (0–14) paint their stroke in
+the point colour, solid ones (15–20) their interior; 21–25 paint the interior in
+the point colour and their outline in black over it (:func:`composite`).
 
 Opacity: a pixel covered by n points of opacity α gets alpha 1 − (1 − α)ⁿ, exactly
 what drawing the n points one over another gives.
@@ -12,6 +16,9 @@ Colour: a constant; for categories the count-weighted mean of the category
 colours covering the pixel; for a continuous value the mean value of the covering
 points, mapped through a lookup table over the given limits (clamped).
 
+Layers (several y-factors in one panel) are shaded one by one, each with its
+own colouring and shape, and stacked with :func:`composite`.
+
 Written against an array module ``xp`` (numpy by default) with operations that
 CuPy also has, so GPU grids shade on the GPU.
 """
@@ -19,12 +26,14 @@ CuPy also has, so GPU grids shade on the GPU.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from ggrs import stencils
 from ggrs.aggregate.grids import Grids
 from ggrs.compose.views import RGB
 from ggrs.errors import UsageError
@@ -74,34 +83,51 @@ def disk_rows(diameter: float) -> dict[int, int]:
     return rows
 
 
-def spread(grid: Any, diameter: float, xp: ModuleType = np) -> Any:
-    """Sum of ``grid`` shifted over a disk, on its last two axes (H, W).
+Footprint = float | np.ndarray
 
-    The disk is cut into rows: for every half-width a, a horizontal box sum of
-    width 2a + 1 is built by adding two shifted copies to the previous one, and
-    each row offset dy adds its box sum shifted by dy. That is O(diameter) passes
-    instead of one per disk pixel; integer grids stay exact.
+
+def spread(grid: Any, footprint: Footprint, xp: ModuleType = np) -> Any:
+    """Sum of ``grid`` shifted over a footprint, on its last two axes (H, W).
+
+    The footprint is cut into row runs (:func:`ggrs.stencils.runs`): each run of
+    width L on row dy adds a horizontal box sum of width L, shifted by the run's
+    place. The box sums are built by adding shifted copies to the previous one in
+    order of width, so a footprint costs one pass per run plus one per unit of its
+    widest run — O(rows), not O(area); integer grids stay exact. A footprint whose
+    every row is one run centred on the point (the disk, filled squares and
+    diamonds) grows its boxes by two columns a step.
 
     Args:
         grid: (..., H, W) array of counts or sums.
-        diameter: disk diameter in pixels, ≥ 1.
+        footprint: a disk diameter in pixels (≥ 1), or a centred (2R+1, 2R+1) bool
+            mask (:class:`ggrs.stencils.Stencil` ``fill``/``outline``).
         xp: the array module of ``grid``.
 
     Returns:
-        An array of the same shape: ``grid`` itself for a 1-pixel disk, else
+        An array of the same shape: ``grid`` itself for a 1-pixel footprint, else
         uint32 (unsigned input whose sums fit) or int64 for integers, float64
         otherwise.
     """
-    rows = disk_rows(diameter)
-    if len(rows) == 1 and rows[0] == 0:
+    if isinstance(footprint, np.ndarray):
+        row_runs = stencils.runs(footprint)
+    else:
+        row_runs = {dy: ((-a, a),) for dy, a in disk_rows(footprint).items()}
+    if row_runs == {0: ((0, 0),)}:
         return grid
+    area = sum(b - a + 1 for rr in row_runs.values() for a, b in rr)
     if grid.dtype.kind in "iub":
-        # uint32 sums are exact while max × disk area stays below 2**32.
-        area = sum(2 * a + 1 for a in rows.values())
+        # uint32 sums are exact while max × footprint area stays below 2**32.
         small = grid.dtype.kind == "u" and int(grid.max()) * area < (1 << 32)
         grid = grid.astype(xp.uint32 if small else xp.int64)
     else:
         grid = grid.astype(xp.float64)
+    if all(len(rr) == 1 and rr[0][0] == -rr[0][1] for rr in row_runs.values()):
+        return _spread_centred(grid, {dy: rr[0][1] for dy, rr in row_runs.items()}, xp)
+    return _spread_runs(grid, row_runs, xp)
+
+
+def _spread_centred(grid: Any, rows: dict[int, int], xp: ModuleType) -> Any:
+    """Rows {dy: a} each covering dx in [−a, a]: boxes grow two columns a step."""
     h, w = grid.shape[-2:]
     out = xp.zeros_like(grid)
     box = grid.copy()
@@ -121,6 +147,38 @@ def spread(grid: Any, diameter: float, xp: ModuleType = np) -> Any:
                 out[..., :dy, :] += box[..., -dy:, :]
             else:
                 out += box
+    return out
+
+
+def _spread_runs(
+    grid: Any, row_runs: dict[int, tuple[tuple[int, int], ...]], xp: ModuleType
+) -> Any:
+    """Any runs: box[x] = Σ grid[x − j] for j < L, grown one column a step."""
+    h, w = grid.shape[-2:]
+    by_width: dict[int, list[tuple[int, int]]] = {}
+    for dy, rr in row_runs.items():
+        for a, b in rr:
+            by_width.setdefault(b - a + 1, []).append((dy, a))
+    # A run starting left of the point (a < 0) reads the box up to −a columns past
+    # the right edge, where it still sums the grid's last columns.
+    pad = max(0, -min(a for runs in by_width.values() for _, a in runs))
+    padded = xp.zeros((*grid.shape[:-1], w + pad), dtype=grid.dtype)
+    padded[..., :w] = grid
+    out = xp.zeros_like(grid)
+    box = padded.copy()
+    length = 1
+    for width in sorted(by_width):
+        while length < width:
+            if length < w + pad:
+                box[..., length:] += padded[..., :-length]
+            length += 1
+        # Σ_{dx=a..b} grid[y − dy, x − dx] = box[y − dy, x − a].
+        for dy, a in by_width[width]:
+            if abs(dy) >= h or a >= w:
+                continue
+            y0, y1 = max(dy, 0), h + min(dy, 0)
+            x0 = max(a, 0)
+            out[..., y0:y1, x0:w] += box[..., y0 - dy : y1 - dy, x0 - a : w - a]
     return out
 
 
@@ -175,6 +233,7 @@ def shade(
     *,
     point_diameter: float = 1.0,
     opacity: float = 1.0,
+    shape: int = 19,
     xp: ModuleType = np,
 ) -> Any:
     """RGBA rasters of every panel: (P, H, W, 4) uint8, straight alpha, row 0 on top.
@@ -183,39 +242,63 @@ def shade(
         grids: the aggregated panels (per category for :class:`Categorical`, with
             value sums for :class:`Continuous`).
         colouring: how points are coloured.
-        point_diameter: point disk diameter in pixels, ≥ 1.
+        point_diameter: point diameter in pixels (the circle's), ≥ 1.
         opacity: α of one point, in [0, 1].
+        shape: ggplot2 point shape, R pch code 0–25 (:mod:`ggrs.stencils`). 21–25
+            get the point colour inside and a black outline over it; the outline
+            pixels count every point, whatever its colour.
         xp: array module of the grids (numpy, or cupy for GPU grids).
 
     Returns:
         The rasters; pixels no point covers are (0, 0, 0, 0).
 
     Raises:
-        UsageError: invalid diameter or opacity, or a colouring that does not fit
-            the grids.
+        UsageError: invalid diameter, opacity or shape, or a colouring that does
+            not fit the grids.
     """
     if not (math.isfinite(point_diameter) and point_diameter >= 1):
         raise UsageError(f"point diameter must be at least 1 pixel; got {point_diameter!r}")
     if not (0.0 <= opacity <= 1.0):
         raise UsageError(f"opacity must lie in [0, 1]; got {opacity!r}")
+    shape = stencils.check_shape(shape)
     count = xp.asarray(grids.count)
-    # Pixels are built as packed little-endian uint32 (R | G<<8 | B<<16 | A<<24):
-    # one pass per step instead of four strided channel writes.
     if isinstance(colouring, Categorical):
         if count.ndim != 4 or count.shape[1] != len(colouring.colors):
             raise UsageError(
                 f"categorical colouring has {len(colouring.colors)} colours but the grids have "
                 f"{grids.n_categories} categories"
             )
-        n, pixels = _categorical(count, colouring.colors, point_diameter, xp)
-        xp.bitwise_or(pixels, _alpha(n, opacity, xp), out=pixels)
     elif count.ndim != 3:
         raise UsageError("grids are counted per category; shade them with a Categorical colouring")
+    elif isinstance(colouring, Continuous) and grids.value_sum is None:
+        raise UsageError("continuous colouring needs grids with value sums")
+    if shape in (16, 19):
+        # The disk itself: the plain diameter takes spread's disk rows directly.
+        return _paint(grids, colouring, point_diameter, opacity, xp)
+    stencil = stencils.stencil(shape, point_diameter)
+    if not stencil.outlined:
+        return _paint(grids, colouring, stencil.covered, opacity, xp)
+    # 21-25: the fill in the point colour, then the outline of every point over it.
+    total = count.sum(axis=1, dtype=xp.uint32) if count.ndim == 4 else count
+    outline = _paint(Grids(total), Constant(stencils.OUTLINE), stencil.outline, opacity, xp)
+    if not stencil.fill.any():
+        return outline
+    return composite([_paint(grids, colouring, stencil.fill, opacity, xp), outline], xp=xp)
+
+
+def _paint(
+    grids: Grids, colouring: Colouring, footprint: Footprint, opacity: float, xp: ModuleType
+) -> Any:
+    """:func:`shade` for one footprint, grids and colouring already checked."""
+    count = xp.asarray(grids.count)
+    # Pixels are built as packed little-endian uint32 (R | G<<8 | B<<16 | A<<24):
+    # one pass per step instead of four strided channel writes.
+    if isinstance(colouring, Categorical):
+        n, pixels = _categorical(count, colouring.colors, footprint, xp)
+        xp.bitwise_or(pixels, _alpha(n, opacity, xp), out=pixels)
     elif isinstance(colouring, Continuous):
-        if grids.value_sum is None:
-            raise UsageError("continuous colouring needs grids with value sums")
-        n = spread(count, point_diameter, xp)
-        value_sum = spread(xp.asarray(grids.value_sum), point_diameter, xp)
+        n = spread(count, footprint, xp)
+        value_sum = spread(xp.asarray(grids.value_sum), footprint, xp)
         index = _continuous_index(n, value_sum, colouring, xp)
         lut = _pack(xp.asarray(colouring.lut), xp)
         # One extra, transparent entry (index len(lut)) for uncovered pixels.
@@ -223,7 +306,7 @@ def shade(
         pixels = _lookup(lut, index, xp)
         xp.bitwise_or(pixels, _alpha(n, opacity, xp), out=pixels)
     else:
-        n = spread(count, point_diameter, xp)
+        n = spread(count, footprint, xp)
         colour = _pack(xp.asarray(np.array([colouring.color], dtype=np.uint8)), xp)
         table = alpha_table(opacity)
         if table is None:
@@ -239,6 +322,79 @@ def shade(
     return pixels.view(xp.uint8).reshape(*pixels.shape, 4)
 
 
+def composite(layers: Sequence[Any], *, xp: ModuleType = np) -> Any:
+    """Straight-alpha "over" of RGBA rasters, ``layers[0]`` at the bottom.
+
+    Each step puts the next layer t over the result b so far, alphas a = A/255:
+    a = a_t + a_b·(1 − a_t) and colour = (c_t·a_t + c_b·a_b·(1 − a_t)) / a. Both
+    are computed exactly in integers and rounded half up to uint8; a pixel where
+    both are transparent stays (0, 0, 0, 0).
+
+    Args:
+        layers: one or more (P, H, W, 4) uint8 rasters of one shape, as
+            :func:`shade` returns them.
+        xp: their array module (numpy, or cupy).
+
+    Returns:
+        A new (P, H, W, 4) uint8 raster (``layers[0]`` itself when it is the only one).
+
+    Raises:
+        UsageError: no layers, or a layer of another shape or dtype.
+    """
+    if not layers:
+        raise UsageError("composite needs at least one layer")
+    first = layers[0]
+    for i, layer in enumerate(layers):
+        if layer.dtype != np.uint8 or layer.ndim != 4 or layer.shape[-1] != 4:
+            raise UsageError(
+                f"layer {i} must be a (P, H, W, 4) uint8 RGBA raster; got {layer.dtype} "
+                f"{tuple(layer.shape)}"
+            )
+        if layer.shape != first.shape:
+            raise UsageError(
+                f"layer {i} has shape {tuple(layer.shape)} but layer 0 has {tuple(first.shape)}; "
+                "shade every layer on the same canvas"
+            )
+    out = first
+    for top in layers[1:]:
+        out = _over(top, out, xp)
+    return out
+
+
+def _over(top: Any, bottom: Any, xp: ModuleType) -> Any:
+    """One "over" step on packed pixels; the exact formula only where both are see-through.
+
+    A transparent top leaves the bottom, an opaque top (or a top over nothing) is
+    the result itself: that is what the formula gives there, and those are
+    nearly all pixels of point layers.
+    """
+    u32 = xp.uint32
+    t32 = xp.ascontiguousarray(top).view("<u4")[..., 0]
+    b32 = xp.ascontiguousarray(bottom).view("<u4")[..., 0]
+    at = t32 >> 24
+    ab = b32 >> 24
+    out = xp.where(at == 0, b32, t32)
+    # Both transparent: (0, 0, 0, 0), whatever colour bytes the inputs hold.
+    out[(out >> 24) == 0] = 0
+    # at in 1..254 (unsigned wrap-around) and ab > 0.
+    mixed = xp.flatnonzero(((at - 1) < 254) & (ab != 0))
+    if mixed.size:
+        t = t32.reshape(-1)[mixed]
+        b = b32.reshape(-1)[mixed]
+        at, ab = t >> 24, b >> 24
+        # In 1/255² units: the weights of the two colours, and the result's alpha.
+        wt = at * 255
+        wb = ab * (255 - at)
+        n = wt + wb
+        # Round half up; every product stays below 2**26.
+        packed = ((2 * n + 255) // 510) << 24
+        for shift in (0, 8, 16):
+            num = ((t >> shift) & 0xFF) * wt + ((b >> shift) & 0xFF) * wb
+            packed |= ((2 * num + n) // (2 * n)) << shift
+        out.reshape(-1)[mixed] = packed.astype(u32)
+    return out.astype("<u4", copy=False).view(xp.uint8).reshape(*out.shape, 4)
+
+
 def _pack(rgb: Any, xp: ModuleType) -> Any:
     """(..., 3) uint8 colours → (...) uint32 R | G<<8 | B<<16."""
     c = rgb.astype(xp.uint32)
@@ -246,7 +402,7 @@ def _pack(rgb: Any, xp: ModuleType) -> Any:
 
 
 def _categorical(
-    count: Any, colors: tuple[RGB, ...], diameter: float, xp: ModuleType
+    count: Any, colors: tuple[RGB, ...], footprint: Footprint, xp: ModuleType
 ) -> tuple[Any, Any]:
     """Covering counts and packed count-weighted mean colours (P, H, W) uint32."""
     palette = np.array(colors, dtype=np.int64).reshape(-1, 3)
@@ -264,8 +420,8 @@ def _categorical(
         for k in np.flatnonzero(palette[:, c]):
             xp.multiply(count[:, k], dtype(palette[k, c]), out=tmp)
             xp.add(total, tmp, out=total)
-        sums.append(spread(total, diameter, xp))
-    n = spread(n, diameter, xp)
+        sums.append(spread(total, footprint, xp))
+    n = spread(n, footprint, xp)
     # Means only where points are: plots are mostly empty pixels.
     covered = xp.flatnonzero(n)
     inv = 1.0 / n.reshape(-1)[covered]

@@ -15,6 +15,10 @@ the same size; 26 ms at level 6 against 65 ms. ``best`` keeps Pillow's level 9
 with its filter search (slowest, smallest). Strips are cut by row count, not by
 thread count, so the bytes are the same on every machine; files hold only
 IHDR, IDAT and IEND (no time, text, gamma or dpi chunks).
+
+:func:`encode_figure` is the one entry for a composed figure: it draws and
+encodes it in the ``output.format`` asked for (PNG, or SVG via
+:mod:`ggrs.compose.svg`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,21 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
+from ggrs.compose import figure
+from ggrs.compose.layout import Layout
+from ggrs.compose.theme import Theme
+from ggrs.compose.views import FigureView
 from ggrs.errors import UsageError
+
+#: Values accepted for ``output.format``: PNG; all-vector SVG; hybrid SVG (vector
+#: chrome and text, the data panels embedded as PNG images).
+OUTPUT_FORMATS = ("png", "svg", "hsvg")
+
+#: Mimetype of each output format.
+MIMETYPES = {"png": "image/png", "svg": "image/svg+xml", "hsvg": "image/svg+xml"}
+
+#: File extension of each output format (hybrid SVG is an ordinary SVG file).
+EXTENSIONS = {"png": ".png", "svg": ".svg", "hsvg": ".svg"}
 
 #: Values accepted for ``png.compression``.
 COMPRESSIONS = ("fast", "default", "best")
@@ -43,6 +61,56 @@ _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _UP_FILTER = 2
 _COLOUR_TYPES = {"L": 0, "RGB": 2, "RGBA": 6}
 _pool: ThreadPoolExecutor | None = None
+
+
+def encode_figure(
+    fig: FigureView,
+    layout: Layout,
+    theme: Theme,
+    rasters: np.ndarray,
+    output_format: str,
+    png_compression: str,
+) -> tuple[bytes, str]:
+    """Draw the figure and encode it as ``output_format``.
+
+    Args:
+        fig, layout, theme, rasters: as for :func:`ggrs.compose.figure.draw_figure`.
+        output_format: one of :data:`OUTPUT_FORMATS` (case-insensitive).
+        png_compression: ``png.compression``: the PNG file's, or the embedded
+            panels' in ``hsvg``.
+
+    Returns:
+        The file's bytes and its mimetype (see :data:`MIMETYPES`).
+
+    Raises:
+        UsageError: an unknown format or compression, or rasters that do not
+            match the layout.
+    """
+    # Imported here: svg embeds panels with this module's write_png.
+    from ggrs.compose import svg
+
+    fmt = output_format_name(output_format)
+    if fmt == "png":
+        image = figure.draw_figure(fig, layout, theme, rasters)
+        return encode_png(image, png_compression), MIMETYPES[fmt]
+    data = svg.draw_svg(
+        fig, layout, theme, rasters, embed_data=fmt == "hsvg", png_compression=png_compression
+    )
+    return data, MIMETYPES[fmt]
+
+
+def output_format_name(output_format: str) -> str:
+    """``output_format`` normalised to one of :data:`OUTPUT_FORMATS`.
+
+    Raises:
+        UsageError: it is none of them.
+    """
+    fmt = output_format.strip().lower()
+    if fmt not in OUTPUT_FORMATS:
+        raise UsageError(
+            f"output.format must be one of {', '.join(OUTPUT_FORMATS)}; got {output_format!r}"
+        )
+    return fmt
 
 
 def encode_png(image: Image.Image, compression: str = "fast") -> bytes:

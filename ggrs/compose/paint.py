@@ -1,32 +1,22 @@
-"""Pixel primitives on an RGB numpy canvas: rectangles and lines with exact coverage.
+"""Pixel primitives: filled rectangles with exact coverage, on a numpy canvas or an image.
 
-Chrome lines (grid, ticks, borders, axis lines) are all axis-aligned, so they
-are drawn as rectangles with fractional edges: a pixel partly covered is
+Chrome (grid, ticks, borders, axis lines; :mod:`ggrs.compose.chrome`) is all
+axis-aligned rectangles with fractional edges: a pixel partly covered is
 blended by the covered fraction (a box filter, i.e. exact anti-aliasing).
-:func:`snap` centres lines so that whole-pixel widths cover whole pixels and
-a 1 px line is one crisp pixel column rather than two half-grey ones.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 from PIL import Image
 
+from ggrs.compose.chrome import Rect
+
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
-
-
-def snap(pos: float, width: float) -> float:
-    """Centre for a line of ``width`` px drawn at ``pos``, aligned to the pixel grid.
-
-    Odd (and sub-pixel) widths are centred on the pixel containing ``pos``;
-    even widths on the nearest pixel boundary.
-    """
-    if width < 1.0 or round(width) % 2 == 1:
-        return math.floor(pos) + 0.5
-    return float(math.floor(pos + 0.5))
 
 
 def fill_solid(region: np.ndarray, colour: RGB) -> None:
@@ -74,9 +64,13 @@ def fill_rect(
         return
     ix0, ix1 = math.floor(x0), math.ceil(x1)
     iy0, iy1 = math.floor(y0), math.ceil(y1)
+    region = canvas[iy0:iy1, ix0:ix1]
+    if x0 == ix0 and x1 == ix1 and y0 == iy0 and y1 == iy1:
+        # Whole pixels (backgrounds, strips): no coverage to compute.
+        fill_solid(region, colour)
+        return
     cov_x = _coverage(x0, x1, ix0, ix1)
     cov_y = _coverage(y0, y1, iy0, iy1)
-    region = canvas[iy0:iy1, ix0:ix1]
     if cov_x.min() >= 1.0 and cov_y.min() >= 1.0:
         fill_solid(region, colour)
         return
@@ -107,58 +101,15 @@ def fill_rect_image(
     image.paste(Image.fromarray(patch), (bx0, by0))
 
 
-def vline(
-    canvas: np.ndarray,
-    x: float,
-    y0: float,
-    y1: float,
-    width: float,
-    colour: RGB,
-    clip: Box | None = None,
-) -> None:
-    """A vertical line of ``width`` px centred at ``x`` (see :func:`snap`), from y0 to y1."""
-    fill_rect(canvas, x - width / 2, y0, x + width / 2, y1, colour, clip)
+def fill_rects(target: np.ndarray | Image.Image, rects: Iterable[Rect]) -> None:
+    """Fill each rectangle in turn on an (H, W, 3) uint8 canvas or a Pillow RGB image.
 
-
-def hline(
-    canvas: np.ndarray,
-    y: float,
-    x0: float,
-    x1: float,
-    width: float,
-    colour: RGB,
-    clip: Box | None = None,
-) -> None:
-    """A horizontal line of ``width`` px centred at ``y``, from x0 to x1."""
-    fill_rect(canvas, x0, y - width / 2, x1, y + width / 2, colour, clip)
-
-
-def inner_border(
-    target: np.ndarray | Image.Image,
-    box: Box,
-    width: float,
-    colour: RGB,
-    skip: tuple[str, ...] = (),
-) -> None:
-    """A rectangle outline of ``width`` px just inside ``box`` (numpy canvas or image).
-
-    Args:
-        target: the canvas or image to draw on.
-        box: the rectangle.
-        width: line width in pixels.
-        colour: line colour.
-        skip: sides not to draw ("top", "bottom", "left", "right").
+    A canvas takes :func:`fill_rect`, an image :func:`fill_rect_image`; both
+    clip to the target and blend partly covered pixels the same way.
     """
-    fill = fill_rect_image if isinstance(target, Image.Image) else fill_rect
-    x0, y0, x1, y1 = box
-    width = min(width, (x1 - x0) / 2, (y1 - y0) / 2)
-    if "top" not in skip:
-        fill(target, x0, y0, x1, y0 + width, colour)
-    if "bottom" not in skip:
-        fill(target, x0, y1 - width, x1, y1, colour)
-    top = y0 if "top" in skip else y0 + width
-    bottom = y1 if "bottom" in skip else y1 - width
-    if "left" not in skip:
-        fill(target, x0, top, x0 + width, bottom, colour)
-    if "right" not in skip:
-        fill(target, x1 - width, top, x1, bottom, colour)
+    if isinstance(target, Image.Image):
+        for r in rects:
+            fill_rect_image(target, r.x0, r.y0, r.x1, r.y1, r.colour)
+    else:
+        for r in rects:
+            fill_rect(target, r.x0, r.y0, r.x1, r.y1, r.colour)

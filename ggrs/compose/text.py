@@ -57,8 +57,11 @@ def _ink(text: str, size_pt: float, bold: bool) -> tuple[int, int, int, int]:
     return int(left), ascent, int(right - left), ascent + descent
 
 
-def _clean(text: str) -> str:
-    # Labels are single lines; a stray newline would break the baseline anchor.
+def single_line(text: str) -> str:
+    """``text`` as it is drawn: line breaks become spaces.
+
+    Labels are single lines; a stray newline would break the baseline anchor.
+    """
     return text.replace("\r", " ").replace("\n", " ")
 
 
@@ -86,7 +89,7 @@ def measure(text: str, size_pt: float, bold: bool = False, angle: float = 0.0) -
     Returns:
         (width, height) of the axis-aligned box around the rotated text, rounded up.
     """
-    _, _, w, h = _ink(_clean(text), size_pt, bold)
+    _, _, w, h = _ink(single_line(text), size_pt, bold)
     if w == 0:
         return 0, 0
     rw, rh = _rotated_size(w, h, angle)
@@ -133,7 +136,7 @@ def text_box(
         The integer box ``(x0, y0, x1, y1)`` the ink is drawn into; an empty
         box at the anchor for blank text.
     """
-    _, _, w, h = _ink(_clean(text), size_pt, bold)
+    _, _, w, h = _ink(single_line(text), size_pt, bold)
     if w == 0:
         x, y = round(anchor[0]), round(anchor[1])
         return x, y, x, y
@@ -150,6 +153,46 @@ def text_box(
         math.ceil(cx + rw / 2),
         math.ceil(cy + rh / 2),
     )
+
+
+def baseline_origin(
+    text: str,
+    size_pt: float,
+    anchor: tuple[float, float],
+    *,
+    bold: bool = False,
+    angle: float = 0.0,
+    hjust: float = 0.5,
+    vjust: float = 0.5,
+) -> tuple[float, float] | None:
+    """Where :func:`draw_text` puts the start of ``text``'s baseline (the pen's origin).
+
+    :func:`draw_text` draws the upright ink box with the pen's baseline origin
+    at (−left bearing, ascent) from its corner, then turns the box into place
+    about its centre (right angles: into exactly :func:`text_box`'s box); the
+    origin here goes through the same turn. A renderer that writes
+    :func:`single_line` ``(text)`` in the bundled font from this point, its
+    baseline turned by ``angle``, puts the glyphs where :func:`draw_text` does.
+
+    Arguments are those of :func:`text_box`.
+
+    Returns:
+        The (x, y) pixel position, continuous; None for blank text (nothing is drawn).
+    """
+    text = single_line(text)
+    left, ascent, w, h = _ink(text, size_pt, bold)
+    if w == 0:
+        return None
+    if _axis_aligned(angle):
+        x0, y0, x1, y1 = text_box(
+            text, size_pt, anchor, bold=bold, angle=angle, hjust=hjust, vjust=vjust
+        )
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    else:
+        cx, cy = _centre(w, h, anchor, angle, hjust, vjust)
+    c, s = _trig(angle)
+    dx, dy = -left - w / 2, ascent - h / 2  # origin from the upright box's centre, y down
+    return cx + c * dx + s * dy, cy - s * dx + c * dy
 
 
 _TRANSPOSE = {
@@ -190,7 +233,7 @@ def draw_text(
     Returns:
         The box drawn into (the same as :func:`text_box`).
     """
-    text = _clean(text)
+    text = single_line(text)
     box = text_box(text, size_pt, anchor, bold=bold, angle=angle, hjust=hjust, vjust=vjust)
     if box[2] == box[0]:
         return box

@@ -71,14 +71,45 @@ class ContinuousLegend:
     stops: tuple[tuple[float, RGB], ...]
 
 
+#: Kinds of key glyph a categorical legend draws (see :class:`CategoricalLegend`).
+KEY_KINDS = ("point", "line", "bar")
+
+
 @dataclass(frozen=True)
 class CategoricalLegend:
-    """A key of coloured symbols, one per category, in display order."""
+    """A key of coloured glyphs, one per category (or layer), in display order.
+
+    Attributes:
+        title: legend title.
+        labels: one text per entry.
+        colors: one colour per entry.
+        shape: ggplot2 pch code (0-25) of every entry's symbol when ``shapes`` is empty.
+        shapes: one pch code per entry, for legends whose entries differ in shape
+            (layers); empty to use ``shape`` for all.
+        key: what each key shows, as ggplot2 draws keys for the chart kind: one of
+            :data:`KEY_KINDS`: ``point`` the entry's symbol, ``line`` a horizontal
+            line, ``bar`` a filled square.
+    """
 
     title: str
     labels: tuple[str, ...]
     colors: tuple[RGB, ...]
-    shape: int = 19  # ggplot2 pch code of the key symbol
+    shape: int = 19
+    shapes: tuple[int, ...] = ()
+    key: str = "point"
+
+    def __post_init__(self) -> None:
+        if self.key not in KEY_KINDS:
+            raise ValueError(f"legend key must be one of {', '.join(KEY_KINDS)}; got {self.key!r}")
+        if len(self.colors) != len(self.labels):
+            raise ValueError(f"legend has {len(self.labels)} labels but {len(self.colors)} colours")
+        if self.shapes and len(self.shapes) != len(self.labels):
+            raise ValueError(f"legend has {len(self.labels)} labels but {len(self.shapes)} shapes")
+
+    @property
+    def entry_shapes(self) -> tuple[int, ...]:
+        """The pch code of each entry's symbol."""
+        return self.shapes or (self.shape,) * len(self.labels)
 
 
 Legend = ContinuousLegend | CategoricalLegend

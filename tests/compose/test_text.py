@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from ggrs.compose import text
 
@@ -74,3 +74,45 @@ def test_anchor_justification():
     # 90°: the text reads upwards and its end (hjust=1) is at the top.
     _, y0, _, _ = text.text_box("12.5", 11, (50.0, 40.0), angle=90, hjust=1.0, vjust=0.5)
     assert y0 == 40
+
+
+@pytest.mark.parametrize("label,bold", [("Mg 4.5", False), ("jy", True), ("a\nb", False)])
+def test_baseline_origin_is_where_draw_text_starts_the_baseline(label, bold):
+    # Upright: the pen started at the origin with a baseline-left anchor draws
+    # exactly draw_text's pixels.
+    anchor = (60.3, 40.6)
+    drawn = Image.new("L", (160, 80), 0)
+    text.draw_text(drawn, label, 11, anchor, 255, bold=bold, hjust=0.2, vjust=0.7)
+    ox, oy = text.baseline_origin(label, 11, anchor, bold=bold, hjust=0.2, vjust=0.7)
+    assert (ox, oy) == (int(ox), int(oy))
+    pen = Image.new("L", (160, 80), 0)
+    font = text.font(11, bold)
+    pen_draw = ImageDraw.Draw(pen)
+    pen_draw.text((ox, oy), text.single_line(label), fill=255, font=font, anchor="ls")
+    np.testing.assert_array_equal(np.asarray(pen), np.asarray(drawn))
+
+
+def test_baseline_origin_turns_with_the_text():
+    anchor = (100.0, 100.0)
+    x0, y0, _, _ = text.text_box("Mg", 11, anchor)
+    left, ascent = np.subtract(text.baseline_origin("Mg", 11, anchor), (x0, y0))
+    assert left <= 0 < ascent
+    # 90° counter-clockwise: the baseline runs up the box's left part from its bottom.
+    x0, _, _, y1 = text.text_box("Mg", 11, anchor, angle=90)
+    assert text.baseline_origin("Mg", 11, anchor, angle=90) == (x0 + ascent, y1 + left)
+    # 180°: upside down, starting at the right.
+    _, _, x1, y1 = text.text_box("Mg", 11, anchor, angle=180)
+    assert text.baseline_origin("Mg", 11, anchor, angle=180) == (x1 + left, y1 - ascent)
+    # Other angles: the origin lies the same distance from the box's centre.
+    box = text.text_box("Mg", 11, anchor, angle=30)
+    ox, oy = text.baseline_origin("Mg", 11, anchor, angle=30)
+    w, h = text.measure("Mg", 11)
+    upright = np.hypot(-left - w / 2, ascent - h / 2)
+    assert np.hypot(ox - (box[0] + box[2]) / 2, oy - (box[1] + box[3]) / 2) == pytest.approx(
+        upright, abs=0.5
+    )
+
+
+def test_blank_text_has_no_baseline():
+    assert text.baseline_origin("  ", 11, (5.0, 5.0)) is None
+    assert text.single_line("a\r\nb") == "a  b"
