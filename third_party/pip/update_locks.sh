@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the hash-pinned pip locks from requirements_runtime.in and
-# requirements_dev.in for Debian's Python 3.11 (the interpreter of the build and
-# the image). Usage: third_party/pip/update_locks.sh [--upgrade]
+# Regenerates the hash-pinned pip locks from requirements_runtime.in,
+# requirements_dev.in and requirements_gpu.in for Debian's Python 3.11 (the
+# interpreter of the build and the image). Usage: third_party/pip/update_locks.sh [--upgrade]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-/usr/bin/python3}
@@ -19,4 +19,7 @@ compile() {
 }
 compile "${@}" --output-file requirements_runtime_lock.txt requirements_runtime.in
 compile "${@}" --output-file requirements_lock.txt requirements_dev.in
+# The GPU image variant's extras (CuPy for CUDA 12 and NVRTC), constrained to the
+# runtime lock; only //docker/gpu:image (tagged manual) downloads them.
+compile "${@}" --output-file requirements_gpu_lock.txt requirements_gpu.in
 echo "locks written to $here"
