@@ -21,6 +21,10 @@ Methods (each gets its own processes, so peak RSS is per method):
 Each method uses its own PNG default (ggrs: ``png.compression=fast``; datashader and
 matplotlib: zlib level 6). "cold" is wall time from process start to exit.
 
+The one-panel case also runs ggrs with ``output.format=svg`` (all vector: the data
+as merged pixel runs) and ``hsvg`` (vector chrome, panels as embedded PNG); their
+rows note the file size (issue 4: ≤ 2 s and ≤ 5 MB at 1e7 points).
+
 Usage:
   bazel run //benchmarks:render_bench                   # N = 1e5, 1e6, 1e7, 5e7
   bazel run //benchmarks:render_bench -- --quick        # N = 1e5, 1e6
@@ -77,11 +81,13 @@ HEAVY = ("pandas", "datashader", "numba", "xarray", "matplotlib")
 DPI = 100
 
 METHODS = {
-    "single": ("ggrs", "matplotlib", "datashader"),
+    "single": ("ggrs", "ggrs-svg", "ggrs-hsvg", "matplotlib", "datashader"),
     "facets12": ("ggrs", "matplotlib", "datashader-panels", "datashader-by"),
 }
 METHOD_TITLES = {
     "ggrs": "ggrs",
+    "ggrs-svg": "ggrs output.format=svg",
+    "ggrs-hsvg": "ggrs output.format=hsvg",
     "matplotlib": "matplotlib scatter(s=1)",
     "datashader": "datashader points+shade",
     "datashader-panels": "datashader, canvas per panel",
@@ -105,7 +111,13 @@ TARGETS = {
     "single_5e7": Target("5e7 points, one panel, warm ≤ 0.8 s", 0.8),
     "rss_5e7": Target("5e7 points, peak RSS ≤ input bytes + 200 MB", 200.0, "MB"),
     "demo": Target("crabs demo in a new process ≤ 0.6 s", 0.6),
+    "svg_1e7": Target("1e7 points, one panel, svg warm ≤ 2 s", 2.0),
+    "svg_mb": Target("1e7 points, one panel, svg file ≤ 5 MB", 5.0, "MB"),
+    "hsvg_1e7": Target("1e7 points, one panel, hsvg warm ≤ 2 s", 2.0),
+    "hsvg_mb": Target("1e7 points, one panel, hsvg file ≤ 5 MB", 5.0, "MB"),
 }
+#: ggrs methods and the ``output.format`` each writes.
+GGRS_FORMATS = {"ggrs": "png", "ggrs-svg": "svg", "ggrs-hsvg": "hsvg"}
 
 
 # --------------------------------------------------------------------------- data
@@ -195,7 +207,7 @@ def run_worker(spec: dict[str, Any], timeout: float, workdir: Path) -> tuple[dic
 # --------------------------------------------------------------------------- methods (workers)
 
 
-def ggrs_request(case: str, size: Sequence[int]) -> Any:
+def ggrs_request(case: str, size: Sequence[int], output_format: str = "png") -> Any:
     """The ggrs PlotRequest of a case at image size (width, height)."""
     from ggrs import pipeline
     from ggrs.properties import parse_properties
@@ -204,11 +216,15 @@ def ggrs_request(case: str, size: Sequence[int]) -> Any:
         aes = pipeline.Aesthetics(x="x", y="y")
     else:
         aes = pipeline.Aesthetics(x="x", y="y", color="cat", rows=("row",), cols=("col",))
-    props = parse_properties({"plot.width": str(size[0]), "plot.height": str(size[1])})
+    props = parse_properties(
+        {"plot.width": str(size[0]), "plot.height": str(size[1]), "output.format": output_format}
+    )
     return pipeline.PlotRequest(aes=aes, properties=props)
 
 
-def ggrs_cli(case: str, size: Sequence[int], path: str, out: str) -> list[str]:
+def ggrs_cli(
+    case: str, size: Sequence[int], path: str, out: str, output_format: str = "png"
+) -> list[str]:
     """The `python -m ggrs.render` command of a case."""
     cmd = [sys.executable, "-m", "ggrs.render", f"--input={path}", "--x=x", "--y=y"]
     if case != "single":
@@ -217,6 +233,7 @@ def ggrs_cli(case: str, size: Sequence[int], path: str, out: str) -> list[str]:
         *cmd,
         f"--plot.width={size[0]}",
         f"--plot.height={size[1]}",
+        f"--output.format={output_format}",
         f"--output={out}",
         "--quiet",
     ]
@@ -225,7 +242,7 @@ def ggrs_cli(case: str, size: Sequence[int], path: str, out: str) -> list[str]:
 def _ggrs_runner(spec: dict[str, Any]) -> Callable[[], None]:
     from ggrs import io, pipeline
 
-    request = ggrs_request(spec["case"], spec["size"])
+    request = ggrs_request(spec["case"], spec["size"], GGRS_FORMATS[spec["method"]])
     out = Path(spec["out"])
     columns = request.aes.columns()
 
@@ -363,6 +380,8 @@ def _ds_runner(spec: dict[str, Any]) -> Callable[[], None]:
 
 RUNNERS: dict[str, Callable[[dict[str, Any]], Callable[[], None]]] = {
     "ggrs": _ggrs_runner,
+    "ggrs-svg": _ggrs_runner,
+    "ggrs-hsvg": _ggrs_runner,
     "demo": _demo_runner,
     "matplotlib": _mpl_runner,
     "datashader": _ds_runner,
@@ -389,11 +408,12 @@ class StepTimer:
         ("ggrs.pipeline", "_train_scales", "scales: ticks, axes (rest)"),
         ("ggrs.pipeline", "_group_limits", "range training (_group_limits)"),
         ("ggrs.compose.layout", "compute_layout", "layout"),
-        ("ggrs.pipeline", "_points", "panel codes (_points)"),
-        ("ggrs.pipeline", "aggregate", "aggregate"),
+        ("ggrs.pipeline", "_page_layers", "panel codes, layers (_page_layers)"),
+        ("ggrs.geoms", "aggregate", "aggregate"),
         ("ggrs.shade", "shade", "shade"),
         ("ggrs.compose.figure", "draw_figure", "compose (draw_figure)"),
-        ("ggrs.pipeline", "encode_png", "encode PNG"),
+        ("ggrs.compose.encode", "encode_png", "encode PNG"),
+        ("ggrs.compose.svg", "draw_svg", "compose + encode SVG (draw_svg)"),
     )
 
     def __init__(self) -> None:
@@ -614,25 +634,26 @@ class Row:
     foreign: list[float] = field(default_factory=list)
     first: float | None = None
     note: str = ""
+    out_mb: float | None = None  # size of the written file (MB), ggrs formats
 
 
 @contextlib.contextmanager
 def _capture_canvas() -> Iterator[list]:
     """Records (width, height) of every canvas ggrs aggregates onto."""
-    from ggrs import pipeline
+    from ggrs import geoms
 
     seen: list[tuple[int, int]] = []
-    original = pipeline.aggregate
+    original = geoms.aggregate_layer
 
-    def spy(points: Any, canvas: Any, *args: Any, **kwargs: Any) -> Any:
+    def spy(chart: str, layer: Any, canvas: Any, *args: Any, **kwargs: Any) -> Any:
         seen.append((canvas.width, canvas.height))
-        return original(points, canvas, *args, **kwargs)
+        return original(chart, layer, canvas, *args, **kwargs)
 
-    pipeline.aggregate = spy
+    geoms.aggregate_layer = spy
     try:
         yield seen
     finally:
-        pipeline.aggregate = original
+        geoms.aggregate_layer = original
 
 
 def calibrate(case: str, path: Path) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -670,7 +691,8 @@ def measure_method(
     if method == "matplotlib" and n >= MPL_SLOW_FROM and not args.slow:
         row.note = "skipped: takes minutes at N ≥ 1e7 (run with --slow)"
         return row
-    out = str(work / f"{case}_{method}.png")
+    fmt = GGRS_FORMATS.get(method, "png")
+    out = str(work / f"{case}_{method}.{'png' if fmt == 'png' else 'svg'}")
     spec = {
         "method": method,
         "case": case,
@@ -687,6 +709,9 @@ def measure_method(
         row.warm = statistics.median(report["times"])
         row.first = report["first"]
         row.warm_rss = child.rss_mb
+        if method != "ggrs" and method in GGRS_FORMATS:
+            row.out_mb = Path(out).stat().st_size / 1e6
+            row.note = f"file {row.out_mb:.2f} MB"
     else:
         row.note = f"warm failed: {report.get('error')}"
         return row
@@ -695,8 +720,9 @@ def measure_method(
     walls, rss = [], []
     for i in range(args.cold_runs):
         _say(f"  {case} {n:.0e} {method}: cold {i + 1}/{args.cold_runs}")
-        if method == "ggrs":
-            child = run_child(ggrs_cli(case, size, str(path), out), args.timeout, work)
+        if method in GGRS_FORMATS:
+            cli = ggrs_cli(case, size, str(path), out, fmt)
+            child = run_child(cli, args.timeout, work)
             ok, error = child.rc == 0, child.error()
         else:
             report, child = run_worker({**spec, "mode": "cold"}, args.timeout, work)
@@ -856,6 +882,11 @@ def target_lines(
             note = "matplotlib 1e7 not run: estimated as its 1e6 time × 10 (--slow measures it)"
             add("mpl_ratio", est, f"≈{est:.0f}× (est.)", note)
     seconds("facets_1e7", find("facets12", SIZES["1e7"], "ggrs"))
+    for fmt in ("svg", "hsvg"):
+        row = find("single", SIZES["1e7"], f"ggrs-{fmt}")
+        seconds(f"{fmt}_1e7", row)
+        if row is not None and row.out_mb is not None:
+            add(f"{fmt}_mb", row.out_mb, f"{row.out_mb:.2f} MB")
     for case in CASES:
         g5 = find(case, SIZES["5e7"], "ggrs")
         if g5 is None:

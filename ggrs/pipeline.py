@@ -16,10 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ggrs import io, palettes, panels, scales, shade
-from ggrs.aggregate import Canvas, Points, aggregate
-from ggrs.compose import figure, layout, theme
-from ggrs.compose.encode import encode_png
+from ggrs import geoms, heatmap, io, palettes, panels, scales, shade, stencils
+from ggrs.aggregate import Canvas, Points, gpu_backend
+from ggrs.aggregate.rects import Rects
+from ggrs.compose import layout, theme
+from ggrs.compose.encode import encode_figure
 from ggrs.compose.views import (
     AxisView,
     CategoricalLegend,
@@ -28,11 +29,14 @@ from ggrs.compose.views import (
     Legend,
     PanelView,
 )
-from ggrs.errors import BackendUnavailable, DataError, UsageError
+from ggrs.errors import DataError, UsageError
 from ggrs.plotdata import PlotData
 from ggrs.properties import Properties
 
 ProgressFn = Callable[[str], None]
+
+# Legend keys drawn as ggplot2 draws them for each chart kind.
+_LEGEND_KEYS = {"point": "point", "line": "line", "bar": "bar", "heatmap": "bar"}
 
 # Tercen's auto size: 800 px plus 400 per extra facet, then room for the legend.
 _AUTO_BASE, _AUTO_STEP = 800, 400
@@ -41,18 +45,27 @@ _LEGEND_EXTRA = {"plot.width": 150, "plot.height": 100}
 
 @dataclass(frozen=True)
 class Aesthetics:
-    """Which columns map to what. Only ``y`` is required."""
+    """Which columns map to what. Only ``y`` is required.
 
-    y: str
+    ``y`` may name several columns: each becomes a layer drawn over the others
+    in the same panels, with its own colour (or shape) and legend entry.
+    """
+
+    y: str | tuple[str, ...]
     x: str | None = None
     color: str | None = None
     rows: tuple[str, ...] = ()
     cols: tuple[str, ...] = ()
     pages: tuple[str, ...] = ()
 
+    @property
+    def y_columns(self) -> tuple[str, ...]:
+        """The y column of each layer."""
+        return (self.y,) if isinstance(self.y, str) else tuple(self.y)
+
     def columns(self) -> list[str]:
         """Every column the plot reads, each once, in mapping order."""
-        names = [self.x, self.y, self.color, *self.rows, *self.cols, *self.pages]
+        names = [self.x, *self.y_columns, self.color, *self.rows, *self.cols, *self.pages]
         return list(dict.fromkeys(n for n in names if n))
 
 
@@ -64,7 +77,11 @@ class PlotRequest:
     the Tercen crosstab's); the ``axis.x.transform``/``axis.y.transform``
     properties win over them. ``data_transformed`` says the positions (and any
     given cell limits) are already in transformed space, as Tercen sends them:
-    then the transforms only place and label the ticks.
+    then the transforms only place and label the ticks. ``color_stops``, when
+    given, places a continuous palette's colours at data values ((value, (r, g,
+    b)) in increasing value order, e.g. Tercen's quartile-rescaled palette):
+    they replace ``palette`` for a numeric colour column and fix the colour
+    limits to the first and last stop (values beyond take the end colours).
     """
 
     aes: Aesthetics
@@ -76,6 +93,7 @@ class PlotRequest:
     x_transform: scales.Transform | None = None
     y_transform: scales.Transform | None = None
     data_transformed: bool = False
+    color_stops: tuple[tuple[float, tuple[int, int, int]], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,9 @@ class _Page:
     value: np.ndarray | None
     x_limits: np.ndarray | None
     y_limits: np.ndarray | None
+    layer: np.ndarray | None = None
+    n_layers: int = 1
+    y0: np.ndarray | None = None
 
     @property
     def panel(self) -> np.ndarray:
@@ -133,60 +154,184 @@ def render_data(
     report = progress or (lambda message: None)
     props = request.properties
     backend = _backend_name(props["backend"])
-    if request.chart != "point":
-        raise UsageError(f"chart {request.chart!r} is not available; use point")
+    if request.chart not in geoms.CHARTS:
+        raise UsageError(
+            f"chart {request.chart!r} is not available; choose one of {', '.join(geoms.CHARTS)}"
+        )
     plot_theme = _theme(props)
 
     # Axis transforms: positions move to transformed space once, for every page.
     data, axis_settings = _transform_axes(data, request, report)
+    if request.chart == "heatmap" and data.color_codes is None and data.color_values is None:
+        # A heatmap without a colour factor colours its cells by the y value.
+        data = replace(data, color_values=data.y, color_title=data.y_title)
 
     # Colours are trained on the whole table so that pages compare.
-    legend, colouring = _train_colour(data, request, props)
+    legend, colourings = _train_colour(data, request, props)
 
     rendered = []
     for page_code, page_label in enumerate(data.pages.labels):
         name = page_label or "plot"
         # Pages: the rows of this page and the facet levels present on it.
         page = _select_page(data, page_code)
-        n_rows, n_cols = page.rows.n_levels, page.cols.n_levels
-
-        # Scales: x and y ranges per panel (free per facet row/column as asked).
-        panel_views = _train_scales(page, request.scales, data, axis_settings)
-
-        # Layout: measured before drawing, so the panels' pixel size is known.
-        fig = FigureView(
-            width=_image_size(props, n_cols, "plot.width", legend, "right", "left"),
-            height=_image_size(props, n_rows, "plot.height", legend, "top", "bottom"),
-            n_rows=n_rows,
-            n_cols=n_cols,
-            panels=panel_views,
-            col_strips=page.cols.labels if page.cols.names else (),
-            row_strips=page.rows.labels if page.rows.names else (),
-            title=props["plot.title"],
-            x_title=props["axis.x.label"] or data.x_title,
-            y_title=props["axis.y.label"] or data.y_title,
-            legend=legend,
-        )
-        plan = layout.compute_layout(fig, plot_theme)
-
-        # Aggregate: one pass over the page's points into every panel's grid.
-        grids = aggregate(_points(page), _canvas(plan.panel_size, panel_views), backend=backend)
-        report(f"{name}: aggregated {len(page.x):,} points into {n_rows}x{n_cols} panels")
-
-        # Shade: grids → RGBA rasters, point size and opacity applied.
-        rasters = shade.shade(
-            grids,
-            colouring,
-            point_diameter=request.point_size * props["point.size.multiplier"],
-            opacity=props["opacity"],
-        )
+        if request.chart == "heatmap":
+            fig, plan, rasters = _heatmap_page(page, data, props, plot_theme, legend, colourings[0])
+        else:
+            fig, plan, rasters = _layered_page(
+                page, data, request, plot_theme, legend, colourings, axis_settings, backend, report
+            )
+        report(f"{name}: drew {len(page.x):,} rows in {fig.n_rows}x{fig.n_cols} panels")
 
         # Compose the figure around the rasters, then encode it.
-        image = figure.draw_figure(fig, plan, plot_theme, rasters)
-        encoded = encode_png(image, props["png.compression"])
-        report(f"{name}: drew {n_rows * n_cols} panels, {len(encoded):,} bytes")
-        rendered.append(RenderedPage(page_label, encoded, image.width, image.height))
+        encoded, mimetype = encode_figure(
+            fig, plan, plot_theme, rasters, props["output.format"], props["png.compression"]
+        )
+        report(f"{name}: encoded {len(encoded):,} bytes")
+        rendered.append(RenderedPage(page_label, encoded, fig.width, fig.height, mimetype))
     return rendered
+
+
+def _layered_page(
+    page: _Page,
+    data: PlotData,
+    request: PlotRequest,
+    plot_theme: theme.Theme,
+    legend: Legend | None,
+    colourings: Sequence[shade.Colouring],
+    axis_settings: AxisSettings,
+    backend: str,
+    report: ProgressFn,
+) -> tuple[FigureView, layout.Layout, np.ndarray]:
+    """Points, lines or bars in a facet grid: scales, layout, then each layer drawn."""
+    props = request.properties
+    n_rows, n_cols = page.rows.n_levels, page.cols.n_levels
+    layers = _page_layers(page)
+    scale_page = page
+    if request.chart == "bar":
+        # Bars reach from their baseline and are as wide as the x spacing allows:
+        # the scales are trained on the rectangles, not on the points.
+        rects = [geoms.bar_rects(layer) for layer in layers]
+        scale_page = _rect_page(page, rects)
+
+    # Scales: x and y ranges per panel (free per facet row/column as asked).
+    panel_views = _train_scales(scale_page, request.scales, data, axis_settings)
+
+    # Layout: measured before drawing, so the panels' pixel size is known.
+    fig = FigureView(
+        width=_image_size(props, n_cols, "plot.width", legend, "right", "left"),
+        height=_image_size(props, n_rows, "plot.height", legend, "top", "bottom"),
+        n_rows=n_rows,
+        n_cols=n_cols,
+        panels=panel_views,
+        col_strips=page.cols.labels if page.cols.names else (),
+        row_strips=page.rows.labels if page.rows.names else (),
+        title=props["plot.title"],
+        x_title=props["axis.x.label"] or data.x_title,
+        y_title=props["axis.y.label"] or data.y_title,
+        legend=legend,
+    )
+    plan = layout.compute_layout(fig, plot_theme)
+
+    # Aggregate and shade each layer (one pass over its rows for all panels),
+    # then lay the layers over one another in order.
+    canvas = _canvas(plan.panel_size, panel_views)
+    shapes = props["point.shapes"]
+    size = request.point_size * props["point.size.multiplier"]
+    rasters = []
+    for index, layer in enumerate(layers):
+        style = geoms.Style(
+            colouring=colourings[index % len(colourings)],
+            size=size,
+            opacity=props["opacity"],
+            shape=stencils.layer_shape(shapes, index),
+            backend=backend,
+        )
+        drawn, device = geoms.draw(request.chart, layer, canvas, style)
+        report(f"layer {index + 1}/{len(layers)}: {device}")
+        rasters.append(drawn)
+    return fig, plan, rasters[0] if len(rasters) == 1 else shade.composite(rasters)
+
+
+def _page_layers(page: _Page) -> list[geoms.Layer]:
+    """The page's rows split by layer (one layer when the data has none)."""
+    panel = page.panel if page.rows.n_levels * page.cols.n_levels > 1 else None
+
+    def layer(rows: np.ndarray | None) -> geoms.Layer:
+        return geoms.Layer(
+            x=_take(page.x, rows),
+            y=_take(page.y, rows),
+            panel=_take(panel, rows),
+            category=_take(page.category, rows),
+            n_categories=page.n_categories,
+            value=_take(page.value, rows),
+            y0=_take(page.y0, rows),
+        )
+
+    if page.layer is None:
+        return [layer(None)]
+    order = np.argsort(page.layer, kind="stable")
+    bounds = np.searchsorted(page.layer[order], np.arange(page.n_layers + 1))
+    return [layer(order[bounds[k] : bounds[k + 1]]) for k in range(page.n_layers)]
+
+
+def _rect_page(page: _Page, rects: Sequence[Rects]) -> _Page:
+    """A page whose rows are the rectangles' corners, to train scales on bars."""
+    n_cols = page.cols.n_levels
+
+    def both(low: str, high: str) -> np.ndarray:
+        return np.concatenate([v for r in rects for v in (getattr(r, low), getattr(r, high))])
+
+    panel = np.concatenate(
+        [
+            np.tile(r.panel if r.panel is not None else np.zeros(len(r.x0), np.int64), 2)
+            for r in rects
+        ]
+    ).astype(np.int64)
+    x, y = both("x0", "x1"), both("y0", "y1")
+    rows = panels.Factor(panel // n_cols, page.rows.labels, page.rows.names)
+    cols = panels.Factor(panel % n_cols, page.cols.labels, page.cols.names)
+    return replace(
+        page, x=x, y=y, finite=np.isfinite(x) & np.isfinite(y), rows=rows, cols=cols,
+        category=None, value=None, layer=None, y0=None,
+    )  # fmt: skip
+
+
+def _heatmap_page(
+    page: _Page,
+    data: PlotData,
+    props: Properties,
+    plot_theme: theme.Theme,
+    legend: Legend | None,
+    colouring: shade.Colouring,
+) -> tuple[FigureView, layout.Layout, np.ndarray]:
+    """The facet grid as one panel of tiles, first facet row at the top."""
+    n_rows, n_cols = page.rows.n_levels, page.cols.n_levels
+    x_axis, y_axis = heatmap.heatmap_axes(page.rows.labels, page.cols.labels)
+    fig = FigureView(
+        width=_image_size(props, 1, "plot.width", legend, "right", "left"),
+        height=_image_size(props, 1, "plot.height", legend, "top", "bottom"),
+        n_rows=1,
+        n_cols=1,
+        panels=(PanelView(row=0, col=0, x=x_axis, y=y_axis),),
+        title=props["plot.title"],
+        x_title=props["axis.x.label"] or ", ".join(page.cols.names),
+        y_title=props["axis.y.label"] or ", ".join(page.rows.names),
+        legend=legend,
+    )
+    plan = layout.compute_layout(fig, plot_theme)
+    how = props["heatmap.cell.aggregation"]
+    ok = page.finite
+    if page.category is not None:
+        cells = heatmap.cell_categories(
+            page.category, page.rows.codes, page.cols.codes, n_rows, n_cols, how, ok=ok
+        )
+    else:
+        cells = heatmap.cell_values(
+            page.value, page.rows.codes, page.cols.codes, n_rows, n_cols, how, ok=ok
+        )
+    tiles = heatmap.cell_colours(cells, colouring)
+    width, height = plan.panel_size
+    return fig, plan, heatmap.tile_raster(tiles, width, height)[None]
 
 
 def _select_page(data: PlotData, page_code: int) -> _Page:
@@ -208,6 +353,9 @@ def _select_page(data: PlotData, page_code: int) -> _Page:
         value=_take(data.color_values, rows),
         x_limits=cells(data.x_limits),
         y_limits=cells(data.y_limits),
+        layer=_take(data.layers.codes, rows) if data.layers else None,
+        n_layers=data.layers.n_levels if data.layers else 1,
+        y0=_take(data.y0, rows),
     )
 
 
@@ -233,14 +381,10 @@ def _canvas(panel_size: tuple[int, int], panel_views: tuple[PanelView, ...]) -> 
 
 
 def _backend_name(choice: str) -> str:
-    """The aggregation backend for the ``backend`` property."""
+    """The ``backend`` property, checked before any work: ``gpu`` needs a usable GPU."""
     if choice == "gpu":
-        raise BackendUnavailable(
-            "backend=gpu: no GPU backend is available in this build (CuPy is not installed); "
-            "use backend=cpu or auto"
-        )
-    # auto and cpu: the CPU backends, small inputs on numpy, large on datashader.
-    return "auto"
+        gpu_backend.require_gpu()  # raises BackendUnavailable naming what is missing
+    return choice
 
 
 def _column(table: pa.Table, name: str, role: str) -> pa.ChunkedArray:
@@ -289,11 +433,13 @@ def prepare(table: pa.Table, aes: Aesthetics) -> PlotData:
     Raises:
         DataError: a mapped column is missing, or x/y hold no numbers.
     """
-    y = _numeric(table, aes.y, "y")
+    ys = [_numeric(table, name, "y") for name in aes.y_columns]
+    y = ys[0]
     # Tercen's convention: without an x factor, x is the row number.
     x = _numeric(table, aes.x, "x") if aes.x else np.arange(1, table.num_rows + 1, dtype=y.dtype)
-    if x.dtype != y.dtype:
-        x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
+    if any(v.dtype != x.dtype for v in ys):
+        x = x.astype(np.float64, copy=False)
+        ys = [v.astype(np.float64, copy=False) for v in ys]
     color_codes = color_values = None
     if aes.color:
         kind = _column(table, aes.color, "color").type
@@ -301,6 +447,20 @@ def prepare(table: pa.Table, aes: Aesthetics) -> PlotData:
             color_values = _numeric(table, aes.color, "color")
         else:  # text, booleans and integer codes are categories
             color_codes = panels.table_factor(table, [aes.color])
+    rows = _factor(table, aes.rows, "rows", ", ")
+    cols = _factor(table, aes.cols, "cols", ", ")
+    pages = _factor(table, aes.pages, "pages", "_")
+    layers = None
+    if len(ys) > 1:
+        # Layers are stacked: every per-row column repeats once per y column.
+        n_layers = len(ys)
+        y = np.concatenate(ys)
+        x = np.tile(x, n_layers)
+        color_values = None if color_values is None else np.tile(color_values, n_layers)
+        color_codes = None if color_codes is None else _tiled(color_codes, n_layers)
+        rows, cols, pages = (_tiled(f, n_layers) for f in (rows, cols, pages))
+        codes = np.repeat(np.arange(n_layers, dtype=panels.code_dtype(n_layers)), table.num_rows)
+        layers = panels.Factor(codes, aes.y_columns, ("layer",))
     # Usually every position is finite: min/max propagate NaN and ±inf, so four
     # reductions tell, and a zero-stride all-True view then stands in for the
     # full-size mask (which would cost a byte per row and three passes).
@@ -312,15 +472,20 @@ def prepare(table: pa.Table, aes: Aesthetics) -> PlotData:
         x=x,
         y=y,
         finite=finite,
-        rows=_factor(table, aes.rows, "rows", ", "),
-        cols=_factor(table, aes.cols, "cols", ", "),
-        pages=_factor(table, aes.pages, "pages", "_"),
+        rows=rows,
+        cols=cols,
+        pages=pages,
         color_codes=color_codes,
         color_values=color_values,
         x_title=aes.x or "row number",
-        y_title=aes.y,
+        y_title=", ".join(aes.y_columns),
         color_title=aes.color or "",
+        layers=layers,
     )
+
+
+def _tiled(factor: panels.Factor, times: int) -> panels.Factor:
+    return panels.Factor(np.tile(factor.codes, times), factor.labels, factor.names)
 
 
 def _take(values: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:
@@ -565,32 +730,59 @@ def _theme(props: Properties) -> theme.Theme:
 
 def _train_colour(
     data: PlotData, request: PlotRequest, props: Properties
-) -> tuple[Legend | None, shade.Colouring]:
-    """The legend and the colouring rule for shading."""
+) -> tuple[Legend | None, tuple[shade.Colouring, ...]]:
+    """The legend and each layer's colouring rule for shading.
+
+    A colour factor colours every layer alike (layers then differ by shape);
+    without one, each layer takes the next palette colour and a legend entry.
+    """
     shapes = props["point.shapes"]
     if data.color_codes is not None:
         factor = data.color_codes
         colours = palettes.categorical_colors(factor.n_levels, request.palette or "Palette-1")
         legend = CategoricalLegend(
-            title=data.color_title, labels=factor.labels, colors=colours, shape=shapes[0]
+            title=data.color_title,
+            labels=factor.labels,
+            colors=colours,
+            shape=shapes[0],
+            key=_LEGEND_KEYS[request.chart],
         )
-        return legend, shade.Categorical(colours)
+        return legend, (shade.Categorical(colours),)
     if data.color_values is not None:
         values = data.color_values
         finite = values[np.isfinite(values)]
         if not len(finite):
             raise DataError(f"color={data.color_title}: the column has no finite values")
-        low, high = float(finite.min()), float(finite.max())
-        name = request.palette or "Viridis"
+        if request.color_stops is not None:
+            # The data source placed the colours itself (Tercen's quartile rescale).
+            scaled = palettes.data_stops_lut(request.color_stops)
+            (low, high), lut, bar_stops = scaled.limits, scaled.lut, scaled.stops
+        else:
+            low, high = float(finite.min()), float(finite.max())
+            name = request.palette or "Viridis"
+            lut, bar_stops = palettes.continuous_lut(name), palettes.stops(name)
         breaks = scales.nice_breaks(low, high) if high > low else np.array([low])
         breaks = breaks[(breaks >= low) & (breaks <= high)]
+        if high <= low:  # one value: the colour bar still needs a span
+            low, high = scales.expand_range(low, high)
         legend = ContinuousLegend(
             title=data.color_title,
             limits=(low, high),
             breaks=tuple(float(b) for b in breaks),
             labels=scales.format_labels(breaks),
-            stops=palettes.stops(name),
+            stops=bar_stops,
         )
-        return legend, shade.Continuous(palettes.continuous_lut(name), (low, high))
+        return legend, (shade.Continuous(lut, (low, high)),)
+    if data.layers is not None:
+        factor = data.layers
+        colours = palettes.categorical_colors(factor.n_levels, request.palette or "Palette-1")
+        legend = CategoricalLegend(
+            title="",
+            labels=factor.labels,
+            colors=colours,
+            shapes=tuple(stencils.layer_shape(shapes, i) for i in range(factor.n_levels)),
+            key=_LEGEND_KEYS[request.chart],
+        )
+        return legend, tuple(shade.Constant(c) for c in colours)
     first = palettes.categorical_colors(1, request.palette or "Palette-1")[0]
-    return None, shade.Constant(first)
+    return None, (shade.Constant(first),)

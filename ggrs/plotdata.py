@@ -22,6 +22,10 @@ class PlotData:
     ``x_limits``/``y_limits``, when given, are each facet cell's data range,
     shape (row levels, column levels, 2), e.g. Tercen's range tables: they
     replace the ranges trained from the data (pages then share their axes).
+    ``layers`` splits the rows into layers drawn over one another in the same
+    panels (Tercen's ``.axisIndex``: several y factors), each with its own
+    colour, shape and legend entry; its labels name the layers. ``y0`` is the
+    baseline of each bar (Tercen's ``.y0s``; 0 when absent).
     """
 
     x: np.ndarray
@@ -37,3 +41,5 @@ class PlotData:
     color_title: str = ""
     x_limits: np.ndarray | None = None
     y_limits: np.ndarray | None = None
+    layers: panels.Factor | None = None
+    y0: np.ndarray | None = None

@@ -1,4 +1,4 @@
-"""ggrs render: plots a table file (CSV, Parquet, Arrow, TSON) to PNG.
+"""ggrs render: plots a table file (CSV, Parquet, Arrow, TSON) to PNG or SVG.
 
 Examples:
   render --demo --output=demo.png
@@ -7,11 +7,21 @@ Examples:
       --color=color --theme=bw --plot.title="Crabs" --output=crabs.png
   render --input=runs.arrow --y=value --pages=plate --output=plate.png
       (one file per page: plate_<page>.png)
+  render --input=series.parquet --x=time --y=signal --color=well --chart=line \
+      --output=series.png
+  render --input=scan.csv --x=time --y=ch1,ch2 --point.shapes="19;2" --output=layers.png
+      (two layers: ch1 and ch2 over one another, one legend entry each)
+  render --input=plate.csv --y=value --rows=row --cols=column --chart=heatmap \
+      --heatmap.cell.aggregation=mean --output=plate.png
 
 Every operator property is a flag of the same name (--theme, --plot.width,
 --legend.position, ...); --properties=FILE.json sets many at once and flags
 given on the command line win over it. Without --x, x is the row number, as in
 Tercen. Invalid values stop the run before any work, with exit status 2.
+
+--output.format=svg (all vector) or hsvg (vector text, the data panels as
+embedded PNG) writes SVG: name the file .svg (an --output ending in .png is
+refused rather than renamed; other names are written as given).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from absl import app, flags
 
 from ggrs import io, pipeline
 from ggrs import properties as props_mod
+from ggrs.compose import encode
 from ggrs.errors import GgrsError, UsageError
 
 _INPUT = flags.DEFINE_string("input", None, "Table file to plot (.csv, .parquet, .arrow, .tson).")
@@ -36,17 +47,25 @@ _FORMAT = flags.DEFINE_string(
     "arrow, arrow-stream, tson."
 )  # fmt: skip
 _OUTPUT = flags.DEFINE_string(
-    "output", None, "PNG file to write; with --pages, files are named <stem>_<page>.png."
-)
+    "output", None, "Image file to write: .png, or .svg with --output.format=svg or hsvg; "
+    "with --pages, files are named <stem>_<page><extension>."
+)  # fmt: skip
 _X = flags.DEFINE_string("x", None, "Column on the x axis; default: the row number (1..N).")
-_Y = flags.DEFINE_string("y", None, "Column on the y axis (numeric).")
+_Y = flags.DEFINE_list(
+    "y", [], "Column on the y axis (numeric); several columns draw one layer each, over one "
+    "another in the same panels, each with its own colour, shape and legend entry."
+)  # fmt: skip
 _COLOR = flags.DEFINE_string(
     "color", None, "Colour column: numbers → continuous palette; text or integers → categories."
 )
 _ROWS = flags.DEFINE_list("rows", [], "Facet row columns (several combine into one strip).")
 _COLS = flags.DEFINE_list("cols", [], "Facet column columns.")
 _PAGES = flags.DEFINE_list("pages", [], "Page columns: one output file per value.")
-_CHART = flags.DEFINE_enum("chart", "point", ["point"], "Chart kind.")
+_CHART = flags.DEFINE_enum(
+    "chart", "point", ["point", "line", "bar", "heatmap"],
+    "Chart kind: point; line (one line per colour, in x order); bar (from 0, or dodged by "
+    "colour); heatmap (one tile per facet cell, coloured by --color or y).",
+)  # fmt: skip
 _SCALES = flags.DEFINE_enum(
     "scales", "free_y", ["fixed", "free_x", "free_y", "free"],
     "Facet scales: free_y gives each facet row its own y range (Tercen's default), free_x "
@@ -95,6 +114,26 @@ def user_path(value: str) -> Path:
 def demo_table_path() -> Path:
     """The crabs sample shipped with ggrs."""
     return Path(str(resources.files("ggrs") / "data" / "crabs_long.csv"))
+
+
+def check_output_extension(output: Path, output_format: str) -> None:
+    """Refuse an ``--output`` whose extension names another image format than the one written.
+
+    ``plot.png`` with ``output.format=svg`` would hold SVG text behind a PNG name,
+    and renaming the file behind the user's back would hide the mix-up, so it is
+    an error. Names with any other extension (or none) are written as given.
+
+    Raises:
+        UsageError: the extension is that of another output format.
+    """
+    fmt = encode.output_format_name(output_format)
+    want = encode.EXTENSIONS[fmt]
+    suffix = output.suffix.lower()
+    if suffix != want and suffix in set(encode.EXTENSIONS.values()):
+        raise UsageError(
+            f"--output {output.name} ends in {output.suffix} but output.format={fmt} writes "
+            f"{want} files; name the file {output.stem}{want} or set --output.format to match"
+        )
 
 
 def page_filename(output: Path, page: str) -> Path:
@@ -155,7 +194,7 @@ def build_request(properties: props_mod.Properties) -> pipeline.PlotRequest:
     return pipeline.PlotRequest(
         aes=pipeline.Aesthetics(
             x=mapping.get("x"),
-            y=mapping["y"],
+            y=tuple(mapping["y"]) if isinstance(mapping["y"], list) else mapping["y"],
             color=mapping.get("color"),
             rows=tuple(mapping.get("rows", ())),
             cols=tuple(mapping.get("cols", ())),
@@ -175,13 +214,14 @@ def run(argv: Sequence[str]) -> int:
         raise UsageError(f"unexpected arguments {list(argv[1:])}; flags look like --name=value")
     properties = collect_properties()
     if not _OUTPUT.value:
-        raise UsageError("--output is required: the PNG file to write")
+        raise UsageError("--output is required: the image file to write")
     if not (_INPUT.value or _DEMO.value):
         raise UsageError("--input is required (or --demo for the bundled sample)")
     request = build_request(properties)
     output = user_path(_OUTPUT.value)
     if not output.parent.is_dir():
         raise UsageError(f"--output {output}: folder {output.parent} does not exist")
+    check_output_extension(output, properties["output.format"])
 
     progress = Progress(_QUIET.value)
     source = demo_table_path() if _DEMO.value and not _INPUT.value else user_path(_INPUT.value)

@@ -31,10 +31,11 @@ class Case:
     """One golden plot: which data, mapping, properties and chart options."""
 
     name: str
-    data: str  # "crabs" or "blobs"
+    data: str  # a key of TABLES
     aes: pipeline.Aesthetics
     properties: dict[str, str] = field(default_factory=dict)
     point_size: float = 3.0
+    chart: str = "point"
 
 
 def crabs() -> pa.Table:
@@ -50,6 +51,32 @@ def blobs() -> pa.Table:
     x = rng.normal(centre * 3.0, 1.0, n)
     y = rng.normal(centre * -2.0, 0.7, n)
     return pa.table({"x": x, "y": y, "value": x + y})
+
+
+def series() -> pa.Table:
+    """Three seeded random walks of 300 steps each, rows shuffled (lines sort by x)."""
+    rng = np.random.default_rng(5)
+    n = 300
+    walk = np.cumsum(rng.normal(0, 1, (3, n)), axis=1) + np.array([[0.0], [8.0], [-8.0]])
+    order = rng.permutation(3 * n)
+    return pa.table(
+        {
+            "time": np.tile(np.arange(n, dtype=np.float64), 3)[order],
+            "signal": walk.reshape(-1)[order],
+            "well": np.repeat(np.array(["A1", "B2", "C3"]), n)[order],
+        }
+    )
+
+
+def counts() -> pa.Table:
+    """Bars: 4 doses × 3 treatments, one treatment missing at one dose, one negative."""
+    dose = np.array([1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4], dtype=np.float64)
+    treatment = ["a", "b", "c", "a", "b", "c", "a", "c", "a", "b", "c"]
+    value = np.array([3, 5, 2, 6, 4, -1.5, 7, 3, 4, 6, 5], dtype=np.float64)
+    return pa.table({"dose": dose, "treatment": treatment, "value": value})
+
+
+TABLES = {"crabs": crabs, "blobs": blobs, "series": series, "counts": counts}
 
 
 SMALL = {"plot.width": "480", "plot.height": "360"}
@@ -75,16 +102,26 @@ CASES = (
     ),
     Case("log10_axes", "crabs", CRABS_SIMPLE,
          {**SMALL, "axis.x.transform": "log10", "axis.y.transform": "log10"}),
+    Case("line_chart", "series", pipeline.Aesthetics(y="signal", x="time", color="well"),
+         SMALL, 2, "line"),
+    Case("bar_dodge", "counts", pipeline.Aesthetics(y="value", x="dose", color="treatment"),
+         SMALL, chart="bar"),
+    Case("heatmap_mean", "crabs",
+         pipeline.Aesthetics(y="measurement", rows=("sex", "color"), cols=("variable",)),
+         {**SMALL, "heatmap.cell.aggregation": "mean"}, chart="heatmap"),
+    Case("layers_shapes", "blobs", pipeline.Aesthetics(y=("y", "value"), x="x"),
+         {**SMALL, "point.shapes": "1;17", "opacity": "0.3"}, 3),
 )  # fmt: skip
 
 
 def render(case: Case) -> Image.Image:
     """Renders a case to an RGB image."""
-    table = crabs() if case.data == "crabs" else blobs()
+    table = TABLES[case.data]()
     request = pipeline.PlotRequest(
         aes=case.aes,
         properties=parse_properties(case.properties),
         point_size=case.point_size,
+        chart=case.chart,
     )
     (page,) = pipeline.render_table(table, request)
     with Image.open(io.BytesIO(page.image)) as image:

@@ -1,0 +1,138 @@
+"""Chart kinds and layers through the pipeline: what reaches the image, as numbers."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from PIL import Image
+
+from ggrs import pipeline, scales
+from ggrs.compose.views import CategoricalLegend
+from ggrs.errors import UsageError
+from ggrs.properties import parse_properties
+
+
+def request(aes: pipeline.Aesthetics, chart: str = "point", **props: str) -> pipeline.PlotRequest:
+    return pipeline.PlotRequest(
+        aes=aes, properties=parse_properties(props), chart=chart, point_size=1.0
+    )
+
+
+def rgb(page: pipeline.RenderedPage) -> np.ndarray:
+    with Image.open(io.BytesIO(page.image)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def test_unknown_chart_names_the_choices():
+    table = pa.table({"y": [1.0, 2.0]})
+    with pytest.raises(UsageError, match=r"chart 'pie'.*point, line, bar, heatmap"):
+        pipeline.render_table(table, request(pipeline.Aesthetics(y="y"), "pie"))
+
+
+def test_several_y_columns_become_stacked_layers():
+    table = pa.table({"t": [1.0, 2.0, 3.0], "a": [1.0, 2.0, 3.0], "b": [7.0, 8.0, 9.0]})
+    data = pipeline.prepare(table, pipeline.Aesthetics(y=("a", "b"), x="t"))
+    np.testing.assert_array_equal(data.y, [1, 2, 3, 7, 8, 9])
+    np.testing.assert_array_equal(data.x, [1, 2, 3, 1, 2, 3])
+    assert data.layers.labels == ("a", "b")
+    np.testing.assert_array_equal(data.layers.codes, [0, 0, 0, 1, 1, 1])
+    assert len(data.rows.codes) == len(data.pages.codes) == 6
+    assert data.y_title == "a, b"
+
+
+def test_layers_get_palette_colours_and_one_legend_entry_each():
+    table = pa.table({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    aes = pipeline.Aesthetics(y=("a", "b"))
+    data = pipeline.prepare(table, aes)
+    legend, colourings = pipeline._train_colour(data, request(aes), request(aes).properties)
+    assert isinstance(legend, CategoricalLegend)
+    assert legend.labels == ("a", "b")
+    assert tuple(c.color for c in colourings) == legend.colors
+    assert legend.colors[0] != legend.colors[1]
+
+
+def test_page_layers_split_rows_in_layer_order():
+    table = pa.table({"a": [1.0, 2.0], "b": [3.0, 4.0], "f": ["p", "q"]})
+    data = pipeline.prepare(table, pipeline.Aesthetics(y=("a", "b"), cols=("f",)))
+    layers = pipeline._page_layers(pipeline._select_page(data, 0))
+    assert [list(layer.y) for layer in layers] == [[1.0, 2.0], [3.0, 4.0]]
+    assert [list(layer.panel) for layer in layers] == [[0, 1], [0, 1]]
+
+
+def test_bar_scales_reach_the_baseline_and_the_bar_edges():
+    table = pa.table({"x": [1.0, 2.0, 3.0], "y": [5.0, 6.0, 7.0]})
+    data = pipeline.prepare(table, pipeline.Aesthetics(y="y", x="x"))
+    page = pipeline._select_page(data, 0)
+    rects = [pipeline.geoms.bar_rects(layer) for layer in pipeline._page_layers(page)]
+    (view,) = pipeline._train_scales(pipeline._rect_page(page, rects), "free_y", data)
+    # Bars 0.9 wide around x = 1..3, from 0 up to y: ggplot2's ranges before expansion.
+    assert view.x.limits == scales.train_axis(0.55, 3.45).limits
+    assert view.y.limits == scales.train_axis(0.0, 7.0).limits
+
+
+def test_bar_chart_paints_from_zero_to_the_value():
+    table = pa.table({"x": [1.0, 2.0], "y": [2.0, 4.0]})
+    aes = pipeline.Aesthetics(y="y", x="x")
+    props = {"plot.width": "300", "plot.height": "300", "theme": "void"}
+    (page,) = pipeline.render_table(table, request(aes, "bar", **props))
+    image = rgb(page)
+    painted = np.any(image != 255, axis=2)
+    columns = np.flatnonzero(painted.any(axis=0))
+    heights = painted.sum(axis=0)
+    # Two bars, the second twice as tall as the first (within a pixel).
+    left = heights[columns[0] + 2]
+    right = heights[columns[-1] - 2]
+    assert abs(right - 2 * left) <= 2
+
+
+def test_line_chart_joins_points_in_x_order():
+    # Rows out of x order: a line in row order would zig-zag back to the left.
+    table = pa.table({"x": [3.0, 1.0, 2.0], "y": [3.0, 1.0, 2.0]})
+    aes = pipeline.Aesthetics(y="y", x="x")
+    props = {"plot.width": "200", "plot.height": "200", "theme": "void"}
+    (page,) = pipeline.render_table(table, request(aes, "line", **props))
+    painted = np.any(rgb(page) != 255, axis=2)
+    ys, xs = np.nonzero(painted)
+    # A rising straight line: the painted pixels lie on one diagonal.
+    fit = np.polyfit(xs, ys, 1)
+    assert fit[0] < -0.5
+    assert np.abs(np.polyval(fit, xs) - ys).max() <= 2.5
+
+
+def test_heatmap_is_one_panel_of_tiles_first_row_on_top():
+    table = pa.table(
+        {
+            "r": ["top", "top", "bottom", "bottom", "top"],
+            "c": ["left", "right", "left", "right", "left"],
+            "v": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    aes = pipeline.Aesthetics(y="v", rows=("r",), cols=("c",))
+    props = {"plot.width": "400", "plot.height": "400", "heatmap.cell.aggregation": "mean"}
+    data = pipeline.prepare(table, aes)
+    data = pipeline.replace(data, color_values=data.y)  # as render_data does for heatmaps
+    # Levels sort alphabetically, so facet row 0 is "bottom": drawn at the top.
+    page = pipeline._select_page(data, 0)
+    legend, (colouring,) = pipeline._train_colour(data, request(aes), request(aes).properties)
+    fig, _, rasters = pipeline._heatmap_page(
+        page, data, parse_properties(props), pipeline._theme(parse_properties(props)), legend,
+        colouring,
+    )  # fmt: skip
+    assert (fig.n_rows, fig.n_cols) == (1, 1)
+    assert fig.panels[0].x.labels == ("left", "right")
+    assert fig.panels[0].y.categorical and fig.panels[0].x.categorical
+    raster = rasters[0]
+    h, w = raster.shape[:2]
+    lut, (low, high) = colouring.lut, colouring.limits
+
+    def colour(value):
+        return tuple(lut[round((value - low) / (high - low) * (len(lut) - 1))])
+
+    # Cell means: bottom/left 3, bottom/right 4, top/left (1+5)/2 = 3, top/right 2.
+    assert tuple(raster[h // 4, w // 4, :3]) == colour(3.0)  # first row ("bottom") on top
+    assert tuple(raster[h // 4, 3 * w // 4, :3]) == colour(4.0)
+    assert tuple(raster[3 * h // 4, 3 * w // 4, :3]) == colour(2.0)
+    assert (raster[..., 3] == 255).all()
