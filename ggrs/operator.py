@@ -44,6 +44,7 @@ from ggrs.errors import (
 )
 from ggrs.tercen import channel as channel_mod
 from ggrs.tercen import client as client_mod
+from ggrs.tercen import colours as colours_mod
 from ggrs.tercen import context as context_mod
 from ggrs.tercen import data as data_mod
 from ggrs.tercen import result as result_mod
@@ -145,6 +146,9 @@ def palette_name(ctx: context_mod.OperatorContext) -> str | None:
     known = {name.lower() for name in palettes.palette_names()}
     if colour.palette.lower() in known:
         return colour.palette
+    if colour.elements and (colour.user_defined or colour.palette.lower() == "divergent"):
+        # The elements' own colours are drawn (ggrs.tercen.colours); the name is not used.
+        return default
     log.warning("palette %r is not known to ggrs; using %s", colour.palette, default)
     return default
 
@@ -152,18 +156,26 @@ def palette_name(ctx: context_mod.OperatorContext) -> str | None:
 def plot_request(
     ctx: context_mod.OperatorContext, data: data_mod.TercenData, props: props_mod.Properties
 ) -> pipeline.PlotRequest:
-    """Chart kind, facet scales, palette, point size and axis transforms from the task."""
+    """Chart kind, facet scales, palette and its stops, point size and axis transforms
+    from the task (the chart's own properties, e.g. ``heatmap.cell.aggregation``,
+    travel in `props`)."""
+    palette = palette_name(ctx)
+    stops = None
+    if ctx.colour is not None and ctx.colour.continuous and palette is not None:
+        # Tercen places a continuous palette's colours itself (quartile rescale).
+        stops = colours_mod.continuous_stops(ctx.colour, palette)
     return pipeline.PlotRequest(
         aes=pipeline.Aesthetics(y=data.plot.y_title or ".y"),
         properties=props,
         chart=ctx.chart,
         scales=data.scales,
-        palette=palette_name(ctx),
+        palette=palette,
         point_size=ctx.point_size or 4.0,
         x_transform=axis_transform("x", ctx.x_transform),
         y_transform=axis_transform("y", ctx.y_transform),
         # Tercen quantizes positions and computes ranges after its transforms.
         data_transformed=True,
+        color_stops=stops,
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 
@@ -82,3 +84,62 @@ def continuous_lut(name: str, n: int = 256) -> np.ndarray:
     at = np.linspace(0.0, 1.0, n)
     lut = np.stack([np.interp(at, positions, rgb[:, c]) for c in range(3)], axis=1)
     return np.rint(lut).astype(np.uint8)
+
+
+class ScaledPalette(NamedTuple):
+    """A continuous colour scale whose stops sit at data values.
+
+    Attributes:
+        lut: (n, 3) uint8, entry 0 at ``limits[0]`` and entry n − 1 at ``limits[1]``.
+        limits: the first and last stop's values; values beyond take the end colours.
+        stops: the same stops at positions in [0, 1] of ``limits`` (a colour bar's).
+    """
+
+    lut: np.ndarray
+    limits: tuple[float, float]
+    stops: tuple[tuple[float, RGB], ...]
+
+
+def data_stops_lut(stops: Sequence[tuple[float, RGB]], n: int = 256) -> ScaledPalette:
+    """A lookup table interpolating linearly in RGB between stops given in data units.
+
+    Used where the data source places the colours itself (Tercen's palettes,
+    rescaled to the colour column's quartiles) instead of spreading a named
+    palette over the data's range.
+
+    Args:
+        stops: (value, (r, g, b)) pairs in increasing value order; equal values
+            make a sharp step.
+        n: number of LUT entries.
+
+    Raises:
+        DataError: fewer than two stops, a value that is not finite, values out of
+            order, a colour outside 0-255, or first and last value equal.
+        UsageError: n < 2.
+    """
+    if n < 2:
+        raise UsageError(f"a colour lookup table needs at least 2 entries; got {n!r}")
+    if len(stops) < 2:
+        raise DataError(f"colour stops {list(stops)!r}: need at least two (value, colour) pairs")
+    values = np.array([float(v) for v, _ in stops], dtype=np.float64)
+    rgb = np.array([tuple(c) for _, c in stops], dtype=np.float64)
+    if rgb.shape[1] != 3 or (rgb < 0).any() or (rgb > 255).any():
+        raise DataError(f"colour stops {list(stops)!r}: colours must be (r, g, b) in 0-255")
+    if not np.isfinite(values).all() or (np.diff(values) < 0).any():
+        raise DataError(
+            f"colour stop values {values.tolist()} must be finite and in increasing order"
+        )
+    low, high = float(values[0]), float(values[-1])
+    if not high > low:
+        raise DataError(
+            f"colour stops all sit at {low:g}: a colour scale needs two different values"
+        )
+    at = np.linspace(low, high, n)
+    lut = np.stack([np.interp(at, values, rgb[:, c]) for c in range(3)], axis=1)
+    positions = (values - low) / (high - low)
+    colours = tuple(tuple(int(x) for x in c) for _, c in stops)
+    return ScaledPalette(
+        lut=np.rint(lut).astype(np.uint8),
+        limits=(low, high),
+        stops=tuple((float(p), c) for p, c in zip(positions, colours, strict=True)),  # type: ignore[misc]
+    )

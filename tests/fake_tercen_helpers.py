@@ -9,7 +9,9 @@ tables, the Y/X range tables and the colour level table.
 :class:`FakeTercen` serves a projection: it checks the token, fragments
 streamed tables into small pieces, records uploads, task updates and events,
 supports both upload paths and schema ids on the task or on its parent task,
-and injects the faults listed in :class:`Faults`.
+serves TLS when given a key and certificate, and injects the faults listed in
+:class:`Faults`. :func:`layered` serves two layers (``.axisIndex``) and
+:func:`projection_sample` a real bar chart projection (``.y0s``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Projection:
     page_factors: tuple[str, ...] = ()
     chart: str = "point"
     point_size: int = 4
+    # One y factor name per layer (.axisIndex value); () for one layer named y_name.
+    layer_names: tuple[str, ...] = ()
     # For checks: what the quantized values should dequantize to.
     expected_x: np.ndarray | None = None
     expected_y: np.ndarray | None = None
@@ -196,7 +200,31 @@ def synthetic(n: int, n_rows: int = 4, n_cols: int = 3, seed: int = 0) -> Projec
     return build_projection(table, y="y", x="x", colour="group", rows=["row"], cols=["col"])
 
 
-def projection_sample() -> Projection:
+def layered(n: int = 300, seed: int = 0) -> Projection:
+    """Two layers (y factors ``height`` and ``weight``) over the same x, in 2 facet columns.
+
+    As Tercen sends them: the rows of both layers in one main table, told apart
+    by ``.axisIndex`` (0 = height, 1 = weight), on one shared y range per panel.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    group = pc.cast(pa.array(rng.integers(0, 2, n)), pa.string())
+    long = pa.table(
+        {
+            "x": np.concatenate([x, x]),
+            "value": np.concatenate([x * 2 + 10, rng.normal(size=n) + 5]),
+            "group": pa.concat_arrays([group, group]),
+        }
+    )
+    projection = build_projection(long, y="value", x="x", cols=["group"])
+    main = projection.tables["qt-hash"].table
+    axis_index = np.repeat(np.arange(2, dtype=np.int32), n)
+    projection.tables["qt-hash"] = Table(main.append_column(".axisIndex", pa.array(axis_index)))
+    projection.layer_names = ("height", "weight")
+    return projection
+
+
+def projection_sample(chart: str = "point") -> Projection:
     """The real Tercen projection table, served as recorded (bars over facility levels).
 
     The facet tables hold made-up labels (the sample has only the indices);
@@ -250,6 +278,7 @@ def projection_sample() -> Projection:
         tables=tables,
         y_name="value",
         x_name="facility",
+        chart=chart,
         expected_x=raw.column(".xLevels").to_numpy().astype(np.float64),
         expected_y=yv,
     )
@@ -306,6 +335,7 @@ class FakeTercen:
         schema_on_parent: schema ids are on the parent task, not on the task.
         properties: operator property values of the task.
         with_workflow: the task environment names a workflow step (chart, palette).
+        tls: (private key, certificate) in PEM: serve TLS at ``https://127.0.0.1:port``.
     """
 
     def __init__(
@@ -320,6 +350,7 @@ class FakeTercen:
         properties: dict[str, str] | None = None,
         with_workflow: bool = True,
         namespace: str = "ggrs",
+        tls: tuple[bytes, bytes] | None = None,
     ) -> None:
         self.projection = projection
         self.token = token
@@ -330,6 +361,7 @@ class FakeTercen:
         self.properties = properties or {}
         self.with_workflow = with_workflow
         self.namespace = namespace
+        self.tls = tls
         self.uploads: list[Upload] = []
         self.updated_tasks: list[tercen_pb2.ETask] = []
         self.events: list[tercen_pb2.EEvent] = []
@@ -353,10 +385,14 @@ class FakeTercen:
         tercen_pb2_grpc.add_FileServiceServicer_to_server(_Files(self), server)
         tercen_pb2_grpc.add_WorkflowServiceServicer_to_server(_Workflows(self), server)
         tercen_pb2_grpc.add_EventServiceServicer_to_server(_Events(self), server)
-        port = server.add_insecure_port("127.0.0.1:0")
+        if self.tls is None:
+            port = server.add_insecure_port("127.0.0.1:0")
+        else:
+            credentials = grpc.ssl_server_credentials([self.tls])
+            port = server.add_secure_port("127.0.0.1:0", credentials)
         server.start()
         self._server = server
-        self.uri = f"http://127.0.0.1:{port}"
+        self.uri = f"{'http' if self.tls is None else 'https'}://127.0.0.1:{port}"
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -383,16 +419,19 @@ class FakeTercen:
 
     def query(self) -> tercen_pb2.CubeQuery:
         p = self.projection
-        axis = tercen_pb2.CubeAxisQuery(
-            pointSize=p.point_size,
-            chartType=p.chart,
-            yAxis=tercen_pb2.Factor(name=p.y_name, type="double"),
-            xAxis=tercen_pb2.Factor(name=p.x_name, type="double"),
-        )
-        if p.colour:
-            axis.colors.add(name=p.colour, type=p.colour_type)
+        axes = []
+        for name in p.layer_names or (p.y_name,):
+            axis = tercen_pb2.CubeAxisQuery(
+                pointSize=p.point_size,
+                chartType=p.chart,
+                yAxis=tercen_pb2.Factor(name=name, type="double"),
+                xAxis=tercen_pb2.Factor(name=p.x_name, type="double"),
+            )
+            if p.colour:
+                axis.colors.add(name=p.colour, type=p.colour_type)
+            axes.append(axis)
         query = tercen_pb2.CubeQuery(
-            qtHash="qt-hash", columnHash="col-hash", rowHash="row-hash", axisQueries=[axis]
+            qtHash="qt-hash", columnHash="col-hash", rowHash="row-hash", axisQueries=axes
         )
         settings = query.operatorSettings
         settings.namespace = self.namespace
@@ -423,12 +462,17 @@ class FakeTercen:
     def workflow(self) -> tercen_pb2.EWorkflow:
         p = self.projection
         step = tercen_pb2.DataStep(id=STEP_ID, name="plot")
-        xy = step.model.axis.xyAxis.add()
-        xy.chart.chartpoint.pointSize = p.point_size
-        if p.colour:
-            xy.colors.factors.add(name=p.colour, type=p.colour_type)
-            if p.palette is not None:
-                xy.colors.palette.CopyFrom(p.palette)
+        for name in p.layer_names or (p.y_name,):
+            xy = step.model.axis.xyAxis.add()
+            xy.yAxis.graphicalFactor.factor.name = name
+            chart = getattr(xy.chart, f"chart{p.chart}")
+            chart.name = p.chart
+            if p.chart in ("point", "line"):
+                chart.pointSize = p.point_size
+            if p.colour:
+                xy.colors.factors.add(name=p.colour, type=p.colour_type)
+                if p.palette is not None:
+                    xy.colors.palette.CopyFrom(p.palette)
         workflow = tercen_pb2.Workflow(id=WORKFLOW_ID)
         workflow.steps.add(datastep=step)
         return tercen_pb2.EWorkflow(workflow=workflow)

@@ -49,6 +49,21 @@ _CUT_STREAM_CODES = (
 )
 
 
+def _tls_advice(details: str) -> str:
+    """One line on a failed TLS handshake: gRPC's reason and what to do about it."""
+    at = details.lower().find("handshake failed")
+    reason = details[max(details.rfind(":", 0, at) + 1, 0) if at > 0 else 0 :].strip()
+    if "CERTIFICATE_VERIFY_FAILED" in details:
+        return (
+            f"the server's TLS certificate is not trusted ({reason}); set SSL_CERT_FILE to "
+            "the CA certificate (PEM) that signed it, or install that CA in the system bundle"
+        )
+    return (
+        f"the TLS handshake failed ({reason}); check that the server speaks TLS at this "
+        "address (use http:// for a plaintext server)"
+    )
+
+
 class TercenClient:
     """Tercen's task, schema, table, workflow, file and event calls over one channel.
 
@@ -104,6 +119,9 @@ class TercenClient:
                 f"{where}: the server refused the token ({code.name}: {details}); check "
                 "--token / TERCEN_TOKEN"
             )
+        if code == grpc.StatusCode.UNAVAILABLE and "handshake failed" in details.lower():
+            # Not transient: the same certificate fails the same way on every retry.
+            return RemoteError(f"{where}: {_tls_advice(details)}")
         if received and code in _CUT_STREAM_CODES:
             return RemoteUnavailable(
                 f"{where}: the stream was cut after {received:,} bytes ({code.name}: {details})"

@@ -11,6 +11,7 @@ needs the protobuf messages.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -67,7 +68,10 @@ class ColourSpec:
         continuous: True for a numeric factor (Jet/Ramp palette), False for categories.
         palette: palette name from the crosstab (``Palette-1``, ``Spectral``, ``Jet`` ...).
         user_defined: the palette's stops were set by the user (no quartile rescale).
-        table: the ``color_0`` level table (categorical labels), if Tercen made one.
+        table: the ``color_0`` level table (categorical labels; the colour column's
+            quartiles), if Tercen made one.
+        elements: a Jet/Ramp palette's colour elements as (value, (r, g, b)), in the
+            crosstab's order; empty without a crosstab palette.
     """
 
     factor: str
@@ -75,11 +79,16 @@ class ColourSpec:
     palette: str
     user_defined: bool = False
     table: TableInfo | None = None
+    elements: tuple[tuple[float, tuple[int, int, int]], ...] = ()
 
 
 @dataclass(frozen=True)
 class OperatorContext:
-    """Everything the data loader, the renderer and the uploader need to know."""
+    """Everything the data loader, the renderer and the uploader need to know.
+
+    ``layer_names`` has one name per layer (``.axisIndex`` value): the layer's
+    y factor as Tercen shows it.
+    """
 
     task_id: str
     task_kind: str
@@ -103,6 +112,7 @@ class OperatorContext:
     n_layers: int
     workflow_id: str = ""
     step_id: str = ""
+    layer_names: tuple[str, ...] = ()
 
 
 class SchemaCache:
@@ -233,6 +243,7 @@ def load_context(
     axis = query.axisQueries[0] if query.axisQueries else tercen_pb2.CubeAxisQuery()
     xy = crosstab.axis.xyAxis[0] if crosstab is not None and crosstab.axis.xyAxis else None
     colour = _colour(axis, xy, by_type.get("color_0"))
+    _warn_layer_colours(query, crosstab)
     x_transform, y_transform = _transforms(axis, xy)
     return (
         OperatorContext(
@@ -258,6 +269,7 @@ def load_context(
             n_layers=max(len(query.axisQueries), 1),
             workflow_id=workflow_id,
             step_id=step_id,
+            layer_names=_layer_names(query, crosstab),
         ),
         schemas,
     )
@@ -290,20 +302,87 @@ def _point_size(axis: tercen_pb2.CubeAxisQuery, xy: tercen_pb2.XYAxis | None) ->
     return float(axis.pointSize) if axis.pointSize > 0 else None
 
 
-def _palette(palette: tercen_pb2.EPalette) -> tuple[str | None, bool | None, bool]:
-    """(name, continuous, user defined) of a crosstab palette; (None, None, False) if unset."""
+def _layer_names(
+    query: tercen_pb2.CubeQuery, crosstab: tercen_pb2.Crosstab | None
+) -> tuple[str, ...]:
+    """Each layer's y factor name: the crosstab's, else the CubeQuery's, else "Layer i"."""
+    xys = list(crosstab.axis.xyAxis) if crosstab is not None else []
+    names = []
+    for i in range(max(len(query.axisQueries), 1)):
+        name = xys[i].yAxis.graphicalFactor.factor.name if i < len(xys) else ""
+        if not name and i < len(query.axisQueries):
+            name = query.axisQueries[i].yAxis.name
+        names.append(name or f"Layer {i + 1}")
+    return tuple(names)
+
+
+def _warn_layer_colours(query: tercen_pb2.CubeQuery, crosstab: tercen_pb2.Crosstab | None) -> None:
+    """Says so when layers colour by different factors: the plot data holds one colour
+    column, so every layer takes the first layer's (Tercen draws each layer its own)."""
+    xys = list(crosstab.axis.xyAxis) if crosstab is not None else []
+    per_layer = []
+    for i in range(max(len(query.axisQueries), 1)):
+        factors = list(xys[i].colors.factors) if i < len(xys) else []
+        if not factors and i < len(query.axisQueries):
+            factors = list(query.axisQueries[i].colors)
+        per_layer.append(tuple(f.name for f in factors if f.name))
+    if len(set(per_layer)) > 1:
+        log.warning(
+            "layers colour by different factors %s; ggrs colours every layer by the first "
+            "layer's (%s)", per_layer, ", ".join(per_layer[0]) or "none",
+        )  # fmt: skip
+
+
+def argb_to_rgb(color: int) -> tuple[int, int, int]:
+    """Tercen's signed 32-bit ARGB colour as (r, g, b); the alpha byte is dropped."""
+    value = color & 0xFFFFFFFF
+    return ((value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF)
+
+
+def _elements(body: object, palette: str) -> tuple[tuple[float, tuple[int, int, int]], ...]:
+    """A Jet/Ramp palette's ``doubleColorElements`` as (value, (r, g, b)).
+
+    Raises:
+        DataError: an element's value is not a number.
+    """
+    out = []
+    for element in body.doubleColorElements:  # type: ignore[attr-defined]
+        try:
+            value = float(element.stringValue)
+        except ValueError:
+            value = float("nan")
+        if not math.isfinite(value):
+            raise DataError(
+                f"palette {palette!r}: colour element value {element.stringValue!r} is not a "
+                "finite number; fix the palette's values in the crosstab"
+            )
+        out.append((value, argb_to_rgb(element.color)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Palette:
+    """What :func:`_palette` reads from a crosstab palette (None: not said)."""
+
+    name: str | None
+    continuous: bool | None
+    user_defined: bool = False
+    elements: tuple[tuple[float, tuple[int, int, int]], ...] = ()
+
+
+def _palette(palette: tercen_pb2.EPalette) -> _Palette:
+    """Name, kind, user-defined flag and colour elements of a crosstab palette."""
     kind = palette.WhichOneof("object")
     if kind is None:
-        return None, None, False
+        return _Palette(None, None)
     body = getattr(palette, kind)
     named = {p.name: p.value for p in body.properties}.get("name")
     if kind == "categorypalette":
-        return body.colorList.name or named or "Palette-1", False, False
-    if kind == "jetpalette":
-        return "Jet", True, body.isUserDefined
-    if kind == "ramppalette":
-        return named or "Spectral", True, body.isUserDefined
-    return named, None, False
+        return _Palette(body.colorList.name or named or "Palette-1", False)
+    if kind in ("jetpalette", "ramppalette"):
+        name = "Jet" if kind == "jetpalette" else named or "Spectral"
+        return _Palette(name, True, body.isUserDefined, _elements(body, name))
+    return _Palette(named, None)
 
 
 def _colour(
@@ -317,15 +396,13 @@ def _colour(
     if len(factors) > 1:
         log.warning("colour factors %s: only the first is used", [f.name for f in factors])
     first = factors[0]
-    name, continuous, user_defined = (
-        _palette(xy.colors.palette) if xy is not None else (None, None, False)
-    )
+    palette = _palette(xy.colors.palette) if xy is not None else _Palette(None, None)
+    continuous = palette.continuous
     if continuous is None:
         # No palette in the crosstab: Tercen colours numbers on a ramp, the rest by level.
         continuous = first.type in ("double", "float", "int32", "int64", "numeric")
-    if name is None:
-        name = "Spectral" if continuous else "Palette-1"
-    return ColourSpec(first.name, continuous, name, user_defined, table)
+    name = palette.name or ("Spectral" if continuous else "Palette-1")
+    return ColourSpec(first.name, continuous, name, palette.user_defined, table, palette.elements)
 
 
 def _transforms(

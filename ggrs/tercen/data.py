@@ -9,6 +9,11 @@ the columns kept plus one chunk, whatever the number of rows. A chunk that
 fails transiently is fetched again from its first row; the chunks before it
 are kept.
 
+Layers (several y factors) arrive as one table whose ``.axisIndex`` says the
+layer of each row; bars bring their baselines as ``.y0s``, quantized on the
+same y range as ``.ys``. Both are read only when the crosstab has them (more
+than one layer; a bar chart).
+
 Facet rows and columns keep Tercen's table order (the range tables and
 ``.ri``/``.ci`` refer to it); pages are the distinct values of the page
 factors in the row table, in first-seen order.
@@ -25,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ggrs import panels, tson
+from ggrs import io, panels, tson
 from ggrs.errors import DataError
 from ggrs.plotdata import PlotData
 from ggrs.tercen.client import TercenClient
@@ -90,6 +95,14 @@ def _decode(payload: bytes, table_id: str, offset: int) -> pa.Table:
         ) from None
 
 
+def _numpy(column: pa.ChunkedArray) -> np.ndarray:
+    """A column as numpy, without a copy when it is one null-free chunk (as TSON's
+    typed lists decode). pyarrow's own to_numpy imports pandas: 0.1-0.4 s of a
+    cold start."""
+    view = io.numeric_view(column)
+    return view if view is not None else column.to_numpy(zero_copy_only=False)
+
+
 def _labels(table: pa.Table, names: Sequence[str], separator: str) -> list[str]:
     """One label per row: the values of `names` as text, joined."""
     if not names:
@@ -104,7 +117,9 @@ def _labels(table: pa.Table, names: Sequence[str], separator: str) -> list[str]:
             text = pc.coalesce(pc.cast(as_int, pa.string()), pc.cast(column, pa.string()))
         else:
             text = pc.cast(column, pa.string())
-        texts.append(pc.fill_null(text, "NA").to_pylist())
+        # A list per facet level, not per data row; pc.fill_null would import pandas
+        # (pyarrow's scalar conversion checks for it): 0.1-0.4 s of a cold start.
+        texts.append(["NA" if t is None else t for t in text.to_pylist()])
     return [separator.join(parts).strip('"') for parts in zip(*texts, strict=True)]
 
 
@@ -116,7 +131,7 @@ def _factor_names(table: pa.Table, exclude: Sequence[str]) -> list[str]:
 def _indices(table: pa.Table, name: str, n: int, what: str, table_id: str) -> np.ndarray | None:
     if name not in table.column_names:
         return None
-    values = table.column(name).to_numpy().astype(np.int64)
+    values = _numpy(table.column(name)).astype(np.int64)
     bad = (values < 0) | (values >= n)
     if bad.any():
         raise DataError(
@@ -135,8 +150,8 @@ def _cell_ranges(
     for name in (low, high):
         if name not in table.column_names:
             raise DataError(f"{what} table {table_id} has no {name} column: {table.column_names}")
-    lows = table.column(low).to_numpy(zero_copy_only=False).astype(np.float64)
-    highs = table.column(high).to_numpy(zero_copy_only=False).astype(np.float64)
+    lows = _numpy(table.column(low)).astype(np.float64)
+    highs = _numpy(table.column(high)).astype(np.float64)
     ri = _indices(table, ".ri", shape[0], what, table_id)
     ci = _indices(table, ".ci", shape[1], what, table_id)
     if ri is not None and ci is not None:
@@ -250,11 +265,27 @@ def load_data(
             )
         columns.append(colour_column)
 
+    # Bars rise from their baseline .y0s, quantized on the y range like .ys.
+    with_y0 = ctx.chart == "bar" and ".y0s" in main.columns
+    if with_y0:
+        columns.append(".y0s")
+    n_layers = max(ctx.n_layers, 1)
+    if n_layers > 1:
+        if ".axisIndex" not in main.columns:
+            raise DataError(
+                f"the crosstab has {n_layers} layers but the main table {main.id} has no "
+                f".axisIndex column (columns: {main.columns})"
+            )
+        columns.append(".axisIndex")
+
     total = main.n_rows
     x = np.empty(total, dtype=np.float32)
     y = np.empty(total, dtype=np.float32)
-    ri = np.zeros(total, dtype=np.int32)
-    ci = np.zeros(total, dtype=np.int32)
+    y0 = np.empty(total, dtype=np.float32) if with_y0 else None
+    layer = np.empty(total, dtype=panels.code_dtype(n_layers)) if n_layers > 1 else None
+    # Facet and page codes in the narrowest type (1 byte per row for < 128 levels).
+    ri = np.zeros(total, dtype=panels.code_dtype(n_rows))
+    ci = np.zeros(total, dtype=panels.code_dtype(n_cols))
     colour_out = None
     if colour is not None:
         colour_out = np.empty(total, dtype=np.float32 if colour.continuous else np.int32)
@@ -279,6 +310,10 @@ def load_data(
         c = _codes(chunk, ".ci", n_cols, main.id)
         cell = _cell(r, c, n_cols)
         _dequantize(chunk, ".ys", cell, y_lo32, y_scale, y[part], main.id, "Y", shape)
+        if y0 is not None:
+            _dequantize(chunk, ".y0s", cell, y_lo32, y_scale, y0[part], main.id, "Y", shape)
+        if layer is not None:
+            layer[part] = _codes(chunk, ".axisIndex", n_layers, main.id)
         if ".xs" in chunk.column_names:
             _dequantize(chunk, ".xs", cell, x_lo32, x_scale, x[part], main.id, "X", shape)
         else:
@@ -288,7 +323,7 @@ def load_data(
         if c is not None:
             ci[part] = c
         if colour_out is not None:
-            values = chunk.column(colour_column).to_numpy(zero_copy_only=False)
+            values = _numpy(chunk.column(colour_column))
             colour_out[part] = values
         del chunk
         report(offset + limit, total)
@@ -301,8 +336,10 @@ def load_data(
         color_codes = _colour_factor(client, call, colour_out, colour.table, colour.factor)
     elif colour is not None:
         color_values = colour_out
-    pages = panels.Factor(page_of_row[ri] if len(page_labels) > 1 else np.zeros(total, np.int32),
-                          page_labels, tuple(ctx.page_factors))  # fmt: skip
+    page_dtype = panels.code_dtype(len(page_labels))
+    page_codes = (page_of_row.astype(page_dtype)[ri] if len(page_labels) > 1
+                  else np.zeros(total, page_dtype))  # fmt: skip
+    pages = panels.Factor(page_codes, page_labels, tuple(ctx.page_factors))
     plot = PlotData(
         x=x,
         y=y,
@@ -317,8 +354,18 @@ def load_data(
         color_title=colour.factor if colour is not None else "",
         x_limits=np.stack([x_lo, x_hi], axis=-1).astype(np.float64),
         y_limits=np.stack([y_lo, y_hi], axis=-1).astype(np.float64),
+        layers=_layers(layer, ctx.layer_names, n_layers),
+        y0=y0,
     )
     return TercenData(plot=plot, page_values=page_values, scales=scales)
+
+
+def _layers(codes: np.ndarray | None, names: Sequence[str], n: int) -> panels.Factor | None:
+    """The ``.axisIndex`` codes as a factor labelled by each layer's y factor name."""
+    if codes is None:
+        return None
+    labels = tuple(names[i] if i < len(names) and names[i] else f"Layer {i + 1}" for i in range(n))
+    return panels.Factor(codes, labels, ("layer",))
 
 
 def _cell(r: np.ndarray | None, c: np.ndarray | None, n_cols: int) -> np.ndarray | None:
@@ -337,11 +384,12 @@ def _flat(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _codes(chunk: pa.Table, name: str, n: int, table_id: str) -> np.ndarray | None:
     if name not in chunk.column_names:
         return None
-    codes = chunk.column(name).to_numpy(zero_copy_only=False)
+    codes = _numpy(chunk.column(name))
     if len(codes) and (codes.min() < 0 or codes.max() >= n):
+        has = {".ri": "the facet table has {} rows", ".ci": "the facet table has {} columns",
+               ".axisIndex": "the crosstab has {} layers"}[name].format(n)  # fmt: skip
         raise DataError(
-            f"main table {table_id}: {name} runs from {codes.min()} to {codes.max()}, but "
-            f"the facet table has {n} {'rows' if name == '.ri' else 'columns'}"
+            f"main table {table_id}: {name} runs from {codes.min()} to {codes.max()}, but {has}"
         )
     return codes.astype(np.int32, copy=False)
 
@@ -358,7 +406,7 @@ def _dequantize(
     shape: tuple[int, int],
 ) -> None:
     """``out = lo[cell] + q * step[cell]``, refusing cells without a range."""
-    q = chunk.column(name).to_numpy(zero_copy_only=False)
+    q = _numpy(chunk.column(name))
     if cell is None:
         offset, scale = lo[:1], step[:1]
         cell = np.zeros(len(q), dtype=np.int32)

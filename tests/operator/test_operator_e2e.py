@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,17 +32,21 @@ def environment(**extra: str) -> dict[str, str]:
     return env
 
 
-def start(fake, *flags: str, token: str = fake_tercen.TOKEN, **popen) -> subprocess.Popen:
+def start(
+    fake, *flags: str, token: str = fake_tercen.TOKEN, env: dict[str, str] | None = None, **popen
+) -> subprocess.Popen:
     args = [sys.executable, "-m", "ggrs.operator", "--taskId", fake_tercen.TASK_ID,
             "--serviceUri", fake.uri, "--token", token, *flags]  # fmt: skip
     return subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
-        **popen,
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=environment(**(env or {})), **popen,
     )  # fmt: skip
 
 
-def run(fake, *flags: str, token: str = fake_tercen.TOKEN) -> subprocess.CompletedProcess:
-    process = start(fake, *flags, token=token)
+def run(
+    fake, *flags: str, token: str = fake_tercen.TOKEN, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    process = start(fake, *flags, token=token, env=env)
     stdout, stderr = process.communicate(timeout=60)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
@@ -212,3 +217,139 @@ def test_missing_flags():
                             text=True, env=environment(), timeout=60)  # fmt: skip
     assert result.returncode == 2
     assert "missing --taskId/TERCEN_TASK_ID" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """Two self-signed certificates for 127.0.0.1: (key, cert) paths of "server" and "other"."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed (Debian: apt-get install openssl)")
+    folder = tmp_path_factory.mktemp("tls")
+    made = {}
+    for name in ("server", "other"):
+        key, cert = folder / f"{name}.key", folder / f"{name}.crt"
+        subprocess.run(
+            [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=30,
+        )  # fmt: skip
+        made[name] = (key, cert)
+    return made
+
+
+def test_tls_with_the_server_certificate_in_ssl_cert_file(certificates):
+    key, cert = certificates["server"]
+    tls = (key.read_bytes(), cert.read_bytes())
+    with fake_tercen.FakeTercen(fake_tercen.crabs(), tls=tls, properties=SMALL) as fake:
+        assert fake.uri.startswith("https://127.0.0.1:")
+        result = run(fake, env={"SSL_CERT_FILE": str(cert)})
+    assert result.returncode == 0, result.stderr
+    assert_png_result(fake, ["plot.png"])
+
+
+def test_tls_with_a_wrong_ca_fails_at_once_with_one_line(certificates):
+    key, cert = certificates["server"]
+    _, other = certificates["other"]
+    tls = (key.read_bytes(), cert.read_bytes())
+    with fake_tercen.FakeTercen(fake_tercen.crabs(), tls=tls) as fake:
+        started = time.monotonic()
+        result = run(fake, env={"SSL_CERT_FILE": str(other)})
+        elapsed = time.monotonic() - started
+    assert_failed(result, fake, "TLS certificate is not trusted")
+    assert "SSL_CERT_FILE" in result.stderr
+    assert result.returncode == 1
+    assert elapsed < 15, "a certificate error is not retried"
+    assert "retrying" not in result.stdout
+
+
+def test_https_to_a_plaintext_server_names_the_handshake(certificates):
+    _, cert = certificates["server"]
+    with fake_tercen.FakeTercen(fake_tercen.crabs()) as fake:
+        fake.uri = fake.uri.replace("http://", "https://")
+        result = run(fake, env={"SSL_CERT_FILE": str(cert)})
+    assert_failed(result, fake, "TLS handshake failed")
+    assert "use http://" in result.stderr
+
+
+def test_two_layers_render_into_one_image():
+    with fake_tercen.FakeTercen(fake_tercen.layered(), properties=SMALL) as fake:
+        result = run(fake)
+    assert result.returncode == 0, result.stderr
+    assert_png_result(fake, ["plot.png"])
+
+
+def _chart(chart, projection=None):
+    projection = projection or fake_tercen.crabs()
+    projection.chart = chart
+    return projection
+
+
+def render(projection, **properties) -> tuple[bytes, fake_tercen.FakeTercen]:
+    """The one uploaded image of a successful run, and the fake that served it."""
+    with fake_tercen.FakeTercen(projection, properties={**SMALL, **properties}) as fake:
+        result = run(fake)
+    assert result.returncode == 0, result.stderr
+    (image,) = assert_png_result(fake, ["plot.png"]).values()
+    return image, fake
+
+
+def pixels(png: bytes) -> bytes:
+    return Image.open(io.BytesIO(png)).convert("RGB").tobytes()
+
+
+def test_line_chart_differs_from_points():
+    line, _ = render(_chart("line"))
+    point, _ = render(_chart("point"))
+    assert pixels(line) != pixels(point)
+
+
+def test_bar_chart_from_the_real_projection():
+    bars, fake = render(fake_tercen.projection_sample(chart="bar"))
+    assert all(".y0s" in r.cnames for r in fake.stream_calls if r.tableId == "qt-hash")
+    points, _ = render(fake_tercen.projection_sample(chart="point"))
+    assert pixels(bars) != pixels(points)
+
+
+def test_heatmap_cell_aggregation_reaches_the_engine():
+    def heatmap(aggregation):
+        projection = _chart("heatmap", fake_tercen.crabs(colour="measurement"))
+        return render(projection, **{"heatmap.cell.aggregation": aggregation})[0]
+
+    # 100 measurements per (sex, variable) cell: their last and their mean differ.
+    assert pixels(heatmap("last")) != pixels(heatmap("mean"))
+
+
+def test_continuous_palette_rescaled_to_quartiles():
+    def projection(with_quartiles):
+        ramp = fake_tercen.tercen_pb2.RampPalette(isUserDefined=False)
+        ramp.properties.add(name="name", value="Viridis")
+        ramp.doubleColorElements.add(color=-1, stringValue="0")
+        ramp.doubleColorElements.add(color=-16776961, stringValue="1")
+        served = fake_tercen.crabs(
+            colour="measurement", palette=fake_tercen.tercen_pb2.EPalette(ramppalette=ramp)
+        )
+        if not with_quartiles:
+            served.tables["color-table"].quartiles = {}
+        return served
+
+    rescaled, _ = render(projection(with_quartiles=True))
+    # Without quartiles Viridis spans the elements' 0..1, so nearly every crab
+    # (measurements 7-54) takes the last colour: the quartiles must change the image.
+    spread, _ = render(projection(with_quartiles=False))
+    assert pixels(rescaled) != pixels(spread)
+
+
+@pytest.mark.parametrize("output", ["svg", "hsvg"])
+def test_svg_output_is_uploaded_as_svg(output):
+    properties = {**SMALL, "output.format": output, "filename": "crabs"}
+    with fake_tercen.FakeTercen(fake_tercen.crabs(), properties=properties) as fake:
+        result = run(fake)
+    assert result.returncode == 0, result.stderr
+    (upload,) = fake.uploads
+    columns = fake_tercen.decode_result(upload.payload)
+    assert columns["ggrs.mimetype"][1] == ["image/svg+xml"]
+    images = fake_tercen.result_images(upload.payload)
+    assert list(images) == ["crabs.svg"]
+    assert b"<svg" in images["crabs.svg"][:500]

@@ -223,3 +223,115 @@ def test_single_page_result_without_namespace():
     assert table.schema.field(".ci").type == pa.int32()
     with pytest.raises(DataError, match="no page"):
         result.result_table([], namespace="", filename="plot")
+
+
+def test_two_layers_become_a_layer_factor():
+    projection = fake_tercen.layered(n=300)
+    ctx, loaded, fake = load(projection, chunk_rows=250)
+    assert ctx.n_layers == 2
+    assert ctx.layer_names == ("height", "weight")
+    layers = loaded.plot.layers
+    assert layers.labels == ("height", "weight")
+    np.testing.assert_array_equal(layers.codes, np.repeat([0, 1], 300))
+    assert layers.codes.dtype == np.int8
+    # Both layers dequantize on the panel's one y range.
+    np.testing.assert_allclose(
+        loaded.plot.y, projection.expected_y, atol=quantum(projection, projection.expected_y)
+    )
+    main_columns = {tuple(r.cnames) for r in fake.stream_calls if r.tableId == "qt-hash"}
+    assert main_columns == {(".ri", ".ci", ".xs", ".ys", ".axisIndex")}
+    assert loaded.plot.y0 is None
+
+
+def test_layer_names_without_a_workflow_come_from_the_cube_query():
+    ctx, loaded, _ = load(fake_tercen.layered(n=10), with_workflow=False)
+    assert ctx.layer_names == ("height", "weight")
+    assert loaded.plot.layers.labels == ("height", "weight")
+
+
+def test_one_layer_has_no_layer_factor(crabs):
+    ctx, loaded, fake = load(crabs)
+    assert ctx.layer_names == ("measurement",)
+    assert loaded.plot.layers is None
+    assert all(".axisIndex" not in r.cnames for r in fake.stream_calls)
+
+
+def test_layers_without_axis_index_or_out_of_range_are_refused():
+    projection = fake_tercen.layered(n=10)
+    main = projection.tables["qt-hash"].table
+    projection.tables["qt-hash"] = fake_tercen.Table(main.drop_columns([".axisIndex"]))
+    with pytest.raises(DataError, match=r"2 layers but the main table qt-hash has no \.axisIndex"):
+        load(projection)
+    projection = fake_tercen.layered(n=10)
+    main = projection.tables["qt-hash"].table
+    bad = pa.array(np.full(main.num_rows, 2, dtype=np.int32))
+    projection.tables["qt-hash"] = fake_tercen.Table(main.set_column(4, ".axisIndex", bad))
+    with pytest.raises(DataError, match=r"\.axisIndex runs from 2 to 2, but the crosstab has 2"):
+        load(projection)
+
+
+def test_bar_chart_reads_its_baselines():
+    projection = fake_tercen.projection_sample(chart="bar")
+    ctx, loaded, fake = load(projection, chunk_rows=1000)
+    assert ctx.chart == "bar"
+    assert loaded.plot.y0 is not None
+    assert loaded.plot.y0.dtype == np.float32
+    # The sample's bars all start at .y0s = 0, i.e. at each facet row's .minY (0).
+    np.testing.assert_array_equal(loaded.plot.y0, np.zeros(len(loaded.plot.y), np.float32))
+    assert all(".y0s" in r.cnames for r in fake.stream_calls if r.tableId == "qt-hash")
+
+
+def test_bar_baselines_dequantize_on_the_y_range():
+    projection = fake_tercen.crabs()
+    projection.chart = "bar"
+    main = projection.tables["qt-hash"].table
+    y0s = np.full(main.num_rows, 65535 // 5, dtype=np.uint16)  # a fifth up each y range
+    projection.tables["qt-hash"] = fake_tercen.Table(main.append_column(".y0s", pa.array(y0s)))
+    _, loaded, _ = load(projection)
+    y_table = projection.tables["y-table"].table
+    lo = np.array(y_table.column(".minY").to_pylist())[loaded.plot.rows.codes]
+    hi = np.array(y_table.column(".maxY").to_pylist())[loaded.plot.rows.codes]
+    expected = lo + (65535 // 5) / 65535 * (hi - lo)
+    np.testing.assert_allclose(loaded.plot.y0, expected, rtol=1e-6)
+
+
+def test_point_chart_does_not_fetch_baselines():
+    _, loaded, fake = load(fake_tercen.projection_sample(), chunk_rows=5000)
+    assert loaded.plot.y0 is None
+    assert all(".y0s" not in r.cnames for r in fake.stream_calls)
+
+
+def test_svg_pages_are_named_and_typed_by_their_mimetype():
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
+    pages = [Page("M", svg), Page("F", svg)]
+    for page in pages:
+        page.mimetype = "image/svg+xml"  # what the pipeline sets for svg and hsvg
+    table = result.result_table(
+        pages, namespace="ns", filename="plot", page_factors=["sex"], page_values=[("M",), ("F",)]
+    )
+    assert table.column("ns.filename").to_pylist() == ["plot_M.svg", "plot_F.svg"]
+    assert table.column("ns.mimetype").to_pylist() == ["image/svg+xml"] * 2
+    assert fake_tercen.result_images(result.encode_result(table))["plot_F.svg"] == svg
+    single = result.result_table([pages[0]], namespace="", filename="plot")
+    assert single.column(".filename").to_pylist() == ["plot.svg"]
+
+
+def test_an_unknown_mimetype_is_refused():
+    page = Page("", b"%PDF")
+    page.mimetype = "application/pdf"
+    with pytest.raises(ValueError, match="mimetype 'application/pdf'"):
+        result.result_table([page], namespace="", filename="plot")
+
+
+def test_layers_colouring_by_different_factors_are_named_in_a_warning(caplog):
+    query = tercen_pb2.CubeQuery()
+    query.axisQueries.add().colors.add(name="sample")
+    query.axisQueries.add()
+    with caplog.at_level("WARNING", logger="ggrs.tercen"):
+        context._warn_layer_colours(query, None)
+    assert "colours every layer by the first layer's (sample)" in caplog.text
+    caplog.clear()
+    query.axisQueries[1].colors.add(name="sample")
+    with caplog.at_level("WARNING", logger="ggrs.tercen"):
+        context._warn_layer_colours(query, None)
+    assert caplog.text == ""
