@@ -66,7 +66,7 @@ import numpy as np
 from ggrs.aggregate.binning import AxisTable
 from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
-from ggrs.aggregate.points import _code_column, _float_column
+from ggrs.aggregate.points import check_codes, init_columns
 from ggrs.errors import BackendUnavailable, DataError, UsageError
 
 # Points per block: the dozen int64/float64 temporaries of a block stay in the
@@ -109,33 +109,7 @@ class Lines:
     n_categories: int = 0
 
     def __post_init__(self) -> None:
-        x = _float_column("x", self.x)
-        y = _float_column("y", self.y)
-        columns = {"x": x, "y": y}
-        object.__setattr__(self, "x", x)
-        object.__setattr__(self, "y", y)
-        for name in ("panel", "group", "category"):
-            if getattr(self, name) is not None:
-                columns[name] = _code_column(name, getattr(self, name))
-        if self.value is not None:
-            columns["value"] = _float_column("value", self.value)
-        if self.category is not None and self.value is not None:
-            raise UsageError(
-                "lines have both a category and a value column; colour is either "
-                "categorical or continuous, pass only one"
-            )
-        lengths = {name: len(col) for name, col in columns.items()}
-        if len(set(lengths.values())) != 1:
-            raise DataError(f"line columns differ in length: {lengths}")
-        for name in ("panel", "group", "category", "value"):
-            if name in columns:
-                object.__setattr__(self, name, columns[name])
-        k = self.n_categories
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
-            raise UsageError(f"n_categories must be a non-negative integer; got {k!r}")
-        if self.category is not None and k == 0:
-            k = int(self.category.max()) + 1 if len(self.category) else 1
-        object.__setattr__(self, "n_categories", int(k) if self.category is not None else 0)
+        init_columns(self, "lines", ("x", "y"), ("panel", "group", "category"))
 
     def __len__(self) -> int:
         return len(self.x)
@@ -143,22 +117,7 @@ class Lines:
 
 def _check_codes(lines: Lines, canvas: Canvas) -> int:
     """Validate the code columns against the canvas; return G = max(group) + 1."""
-    for name, codes, n in (
-        ("panel", lines.panel, canvas.n_panels),
-        ("category", lines.category, lines.n_categories),
-    ):
-        if codes is None or len(codes) == 0:
-            continue
-        lo, hi = int(codes.min()), int(codes.max())
-        if lo < 0 or hi >= n:
-            raise DataError(
-                f"{name} codes span {lo}..{hi} but must lie in 0..{n - 1} "
-                f"({n} {'panels on the canvas' if name == 'panel' else 'categories'})"
-            )
-    if lines.panel is None and canvas.n_panels != 1:
-        raise DataError(
-            f"the canvas has {canvas.n_panels} panels but the lines have no panel codes"
-        )
+    check_codes(lines, canvas, "lines")
     if lines.group is None or len(lines.group) == 0:
         return 1
     lo, hi = int(lines.group.min()), int(lines.group.max())

@@ -7,10 +7,14 @@ code ranges are checked against the canvas by :func:`ggrs.aggregate.aggregate`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ggrs.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    from ggrs.aggregate.canvas import Canvas
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -44,6 +48,67 @@ def _code_column(name: str, values: object) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def init_columns(marks: object, noun: str, floats: tuple[str, ...], codes: tuple[str, ...]) -> None:
+    """The shared ``__post_init__`` of :class:`Points`, ``Lines`` and ``Rects``.
+
+    Checks and normalises, in place on the frozen dataclass ``marks``: the float
+    columns named in ``floats`` (required), the optional integer columns in
+    ``codes``, the optional ``value`` column, that colour is categorical or
+    continuous but not both, that all columns have one length, and
+    ``n_categories`` (0 becomes max(category) + 1).
+
+    Raises:
+        DataError: a wrong dtype or shape, or columns of different lengths.
+        UsageError: both category and value, or a bad ``n_categories``.
+    """
+    columns = {name: _float_column(name, getattr(marks, name)) for name in floats}
+    for name in codes:
+        if getattr(marks, name) is not None:
+            columns[name] = _code_column(name, getattr(marks, name))
+    category, value = getattr(marks, "category", None), getattr(marks, "value", None)
+    if value is not None:
+        columns["value"] = _float_column("value", value)
+    if category is not None and value is not None:
+        raise UsageError(
+            f"{noun} have both a category and a value column; colour is either "
+            "categorical or continuous, pass only one"
+        )
+    lengths = {name: len(col) for name, col in columns.items()}
+    if len(set(lengths.values())) != 1:
+        raise DataError(f"{noun} columns differ in length: {lengths}")
+    for name, col in columns.items():
+        object.__setattr__(marks, name, col)
+    k = getattr(marks, "n_categories", 0)
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+        raise UsageError(f"n_categories must be a non-negative integer; got {k!r}")
+    category = getattr(marks, "category", None)
+    if category is not None and k == 0:
+        k = int(category.max()) + 1 if len(category) else 1
+    object.__setattr__(marks, "n_categories", int(k) if category is not None else 0)
+
+
+def check_codes(marks: object, canvas: Canvas, noun: str = "points") -> None:
+    """Raise DataError when panel or category codes fall outside 0..P-1 / 0..K-1,
+    or when a canvas of several panels gets ``marks`` without panel codes."""
+    panel = getattr(marks, "panel", None)
+    for name, codes, n in (
+        ("panel", panel, canvas.n_panels),
+        ("category", getattr(marks, "category", None), getattr(marks, "n_categories", 0)),
+    ):
+        if codes is None or len(codes) == 0:
+            continue
+        lo, hi = int(codes.min()), int(codes.max())
+        if lo < 0 or hi >= n:
+            raise DataError(
+                f"{name} codes span {lo}..{hi} but must lie in 0..{n - 1} "
+                f"({n} {'panels on the canvas' if name == 'panel' else 'categories'})"
+            )
+    if panel is None and canvas.n_panels != 1:
+        raise DataError(
+            f"the canvas has {canvas.n_panels} panels but the {noun} have no panel codes"
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Points:
     """Columns of one layer of points, all of the same length N.
@@ -66,34 +131,7 @@ class Points:
     n_categories: int = 0
 
     def __post_init__(self) -> None:
-        x = _float_column("x", self.x)
-        y = _float_column("y", self.y)
-        columns = {"x": x, "y": y}
-        object.__setattr__(self, "x", x)
-        object.__setattr__(self, "y", y)
-        if self.panel is not None:
-            columns["panel"] = _code_column("panel", self.panel)
-        if self.category is not None:
-            columns["category"] = _code_column("category", self.category)
-        if self.value is not None:
-            columns["value"] = _float_column("value", self.value)
-        if self.category is not None and self.value is not None:
-            raise UsageError(
-                "points have both a category and a value column; colour is either "
-                "categorical or continuous, pass only one"
-            )
-        lengths = {name: len(col) for name, col in columns.items()}
-        if len(set(lengths.values())) != 1:
-            raise DataError(f"point columns differ in length: {lengths}")
-        for name in ("panel", "category", "value"):
-            if name in columns:
-                object.__setattr__(self, name, columns[name])
-        k = self.n_categories
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
-            raise UsageError(f"n_categories must be a non-negative integer; got {k!r}")
-        if self.category is not None and k == 0:
-            k = int(self.category.max()) + 1 if len(self.category) else 1
-        object.__setattr__(self, "n_categories", int(k) if self.category is not None else 0)
+        init_columns(self, "points", ("x", "y"), ("panel", "category"))
 
     def __len__(self) -> int:
         return len(self.x)

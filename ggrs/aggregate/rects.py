@@ -30,8 +30,7 @@ from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
 
 # Shared column checks: rectangles take the same dtypes as points.
-from ggrs.aggregate.points import _code_column, _float_column
-from ggrs.errors import DataError, UsageError
+from ggrs.aggregate.points import check_codes, init_columns
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,54 +60,10 @@ class Rects:
     n_categories: int = 0
 
     def __post_init__(self) -> None:
-        columns: dict[str, np.ndarray] = {}
-        for name in ("x0", "x1", "y0", "y1"):
-            columns[name] = _float_column(name, getattr(self, name))
-        if self.panel is not None:
-            columns["panel"] = _code_column("panel", self.panel)
-        if self.category is not None:
-            columns["category"] = _code_column("category", self.category)
-        if self.value is not None:
-            columns["value"] = _float_column("value", self.value)
-        if self.category is not None and self.value is not None:
-            raise UsageError(
-                "rectangles have both a category and a value column; colour is either "
-                "categorical or continuous, pass only one"
-            )
-        lengths = {name: len(col) for name, col in columns.items()}
-        if len(set(lengths.values())) != 1:
-            raise DataError(f"rectangle columns differ in length: {lengths}")
-        for name, col in columns.items():
-            object.__setattr__(self, name, col)
-        k = self.n_categories
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
-            raise UsageError(f"n_categories must be a non-negative integer; got {k!r}")
-        if self.category is not None and k == 0:
-            k = int(self.category.max()) + 1 if len(self.category) else 1
-        object.__setattr__(self, "n_categories", int(k) if self.category is not None else 0)
+        init_columns(self, "rectangles", ("x0", "x1", "y0", "y1"), ("panel", "category"))
 
     def __len__(self) -> int:
         return len(self.x0)
-
-
-def _check_codes(rects: Rects, canvas: Canvas) -> None:
-    """Raise DataError when panel or category codes fall outside 0..P-1 / 0..K-1."""
-    for name, codes, n in (
-        ("panel", rects.panel, canvas.n_panels),
-        ("category", rects.category, rects.n_categories),
-    ):
-        if codes is None or len(codes) == 0:
-            continue
-        lo, hi = int(codes.min()), int(codes.max())
-        if lo < 0 or hi >= n:
-            raise DataError(
-                f"rectangle {name} codes span {lo}..{hi} but must lie in 0..{n - 1} "
-                f"({n} {'panels on the canvas' if name == 'panel' else 'categories'})"
-            )
-    if rects.panel is None and canvas.n_panels != 1:
-        raise DataError(
-            f"the canvas has {canvas.n_panels} panels but the rectangles have no panel codes"
-        )
 
 
 def _spans(
@@ -168,7 +123,7 @@ def aggregate_rects(rects: Rects, canvas: Canvas, *, keep_thin: bool = False) ->
     Raises:
         DataError: panel or category codes outside the canvas / category count.
     """
-    _check_codes(rects, canvas)
+    check_codes(rects, canvas, "rectangles")
     w, h = canvas.width, canvas.height
     k = rects.n_categories
     n_layers = canvas.n_panels * max(k, 1)
