@@ -52,3 +52,26 @@ def image_tag() -> str:
 def built_digest() -> str:
     """The manifest digest the build recorded."""
     return DIGEST_FILE.read_text().strip()
+
+
+def elf_section_names(path: Path) -> set[str]:
+    """The section names of a 64-bit little-endian ELF file (header table only read)."""
+    with path.open("rb") as f:
+        header = f.read(64)
+        if header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+            pytest.fail(f"{path} is not a 64-bit little-endian ELF file")
+        shoff = int.from_bytes(header[0x28:0x30], "little")
+        shentsize = int.from_bytes(header[0x3A:0x3C], "little")
+        shnum = int.from_bytes(header[0x3C:0x3E], "little")
+        shstrndx = int.from_bytes(header[0x3E:0x40], "little")
+        f.seek(shoff)
+        table = f.read(shentsize * shnum)
+        sections = [table[i * shentsize : (i + 1) * shentsize] for i in range(shnum)]
+        strtab = sections[shstrndx]
+        f.seek(int.from_bytes(strtab[0x18:0x20], "little"))
+        names = f.read(int.from_bytes(strtab[0x20:0x28], "little"))
+    result = set()
+    for section in sections:
+        start = int.from_bytes(section[0:4], "little")
+        result.add(names[start : names.index(b"\0", start)].decode())
+    return result

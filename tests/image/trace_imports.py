@@ -1,4 +1,4 @@
-"""Regenerates traced_modules.txt: the runtime modules ggrs imports.
+"""Regenerates docker/traced_modules.txt: the runtime modules ggrs imports.
 
 Runs ggrs's workloads (1e6-point datashader aggregations, CLI renders of
 Parquet/Arrow/CSV files and the demo, the engine/aggregate/golden/io/operator
@@ -14,8 +14,8 @@ Not a test; run it by hand from the repo root:
       --path STUBS --path FONTS --path PYTEST
 
 STUBS holds the generated proto/tercen_pb2*.py (.bazel/bin), FONTS the
-ggrs_fonts package and PYTEST only pytest and its dependencies (_pytest,
-pluggy, iniconfig: links into a dev venv), since other packages there could
+ggrs_fonts package and PYTEST only pytest and its dependencies (_pytest, py.py,
+pluggy, iniconfig, pygments: links into a dev venv), since other packages there could
 make the site's modules import optional extras the image lacks. They come
 after the site on sys.path.
 """
@@ -71,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", required=True, help="unpacked opt/ggrs/site-packages")
     parser.add_argument("--path", action="append", default=[], help="more sys.path entries")
-    parser.add_argument("--out", default="tests/image/traced_modules.txt")
+    parser.add_argument("--out", default="docker/traced_modules.txt")
     args = parser.parse_args()
     site = f"{Path(args.site).resolve()}/"
     with tempfile.TemporaryDirectory() as tmp:

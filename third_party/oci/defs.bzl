@@ -1,8 +1,9 @@
 """Small OCI image rules (rules_oci and distroless cannot be fetched here).
 
 - `deb_layer`: Debian packages → one base layer tar (layer_tool.py debs).
-- `files_layer`: files placed under a prefix → one layer tar, optionally pruned
-  and with precompiled bytecode (layer_tool.py files).
+- `files_layer`: files placed under a prefix → one layer tar, optionally pruned,
+  with stripped shared libraries and with precompiled bytecode
+  (layer_tool.py files).
 - `oci_image`: layers + runtime config → OCI layout directory, its tarball and
   the manifest digest (image_tool.py). Each layer is gzipped by its own action,
   so changing the app layer recompresses only that layer.
@@ -27,25 +28,32 @@ _LAYER_TOOL = attr.label(
 
 def _deb_layer_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".tar")
+    report = ctx.actions.declare_file(ctx.label.name + ".report.txt")
     args = ctx.actions.args()
     args.add("debs")
     args.add(out)
     args.add_all(ctx.files.debs)
+    args.add_all(ctx.attr.excludes, before_each = "--exclude")
+    args.add("--report", report)
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
         inputs = ctx.files.debs,
-        outputs = [out],
+        outputs = [out, report],
         mnemonic = "DebLayer",
         progress_message = "Building base layer %s from Debian packages" % ctx.label,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [
+        DefaultInfo(files = depset([out])),
+        OutputGroupInfo(report = depset([report])),
+    ]
 
 deb_layer = rule(
     implementation = _deb_layer_impl,
     doc = "Unpacks .deb files into one distroless-style layer with a non-root user 1000.",
     attrs = {
         "debs": attr.label_list(allow_files = [".deb"], mandatory = True),
+        "excludes": attr.string_list(doc = "fnmatch patterns on the packages' file paths (no leading /) to leave out"),
         "_tool": _LAYER_TOOL,
     },
 )
@@ -80,10 +88,18 @@ def _files_layer_impl(ctx):
     args.add_all(ctx.attr.excludes, before_each = "--exclude")
     if ctx.attr.compile:
         args.add("--compile")
+    if ctx.attr.strip:
+        args.add("--strip")
+    inputs = files + [manifest]
+    if ctx.file.compile_only:
+        if not ctx.attr.compile:
+            fail("compile_only needs compile = True")
+        args.add_all(["--compile-only", ctx.file.compile_only, "--module-root", ctx.attr.prefix])
+        inputs.append(ctx.file.compile_only)
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
-        inputs = depset(files + [manifest]),
+        inputs = depset(inputs),
         outputs = [out, report],
         mnemonic = "FilesLayer",
         progress_message = "Building layer %s" % ctx.label,
@@ -103,6 +119,11 @@ files_layer = rule(
         "strip_prefix": attr.string(doc = "removed from each file's repository-relative path"),
         "excludes": attr.string_list(doc = "fnmatch patterns on image paths (no leading /) to leave out"),
         "compile": attr.bool(doc = "precompile .py files (unchecked-hash .pyc for their image path)"),
+        "compile_only": attr.label(
+            allow_single_file = True,
+            doc = "with compile: a file of module names (relative to prefix); only these get a .pyc, and each must be in the layer",
+        ),
+        "strip": attr.bool(doc = "strip unneeded symbols from ELF executables and shared libraries (Debian's /usr/bin/strip)"),
         "_tool": _LAYER_TOOL,
     },
 )

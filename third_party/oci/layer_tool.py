@@ -2,10 +2,12 @@
 
 Subcommands:
   debs OUT.tar PKG.deb...           the distroless-style base from Debian packages
-  files OUT.tar MANIFEST [options]  files at chosen paths, optionally pruned and
-                                    with precompiled bytecode
+  files OUT.tar MANIFEST [options]  files at chosen paths, optionally pruned,
+                                    with stripped shared libraries and with
+                                    precompiled bytecode
 
-Standard library only; see tarutil.py for what makes the bytes reproducible.
+Standard library only, plus Debian's `strip` (binutils) for `files --strip`;
+see tarutil.py for what makes the bytes reproducible.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import multiprocessing
 import os
 import posixpath
 import py_compile
+import struct
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -139,11 +143,43 @@ def deb_entries(deb: Path, entries: dict[str, Entry]) -> str:
     return package
 
 
-def base_layer(out: Path, debs: list[Path]) -> None:
-    """Writes the base layer: the packages plus what their scripts would create."""
+def prune(entries: dict[str, Entry], excludes: list[str]) -> dict[str, list[int]]:
+    """Removes the entries whose path matches an fnmatch pattern of `excludes`.
+
+    Returns:
+      For each pattern (in order), [entries removed, bytes of file content
+      removed]; an entry counts for the first pattern it matches.
+    """
+    pruned: dict[str, list[int]] = {p: [0, 0] for p in excludes}
+    for name in sorted(entries):
+        hit = next((p for p in excludes if fnmatch.fnmatchcase(name, p)), None)
+        if hit is not None:
+            entry = entries.pop(name)
+            pruned[hit][0] += 1
+            pruned[hit][1] += len(entry.content()) if entry.info.isreg() else 0
+    return pruned
+
+
+def _report_lines(pruned: dict[str, list[int]]) -> list[str]:
+    return [f"pruned {p}: {n} files, {b} bytes" for p, (n, b) in pruned.items()]
+
+
+def base_layer(
+    out: Path, debs: list[Path], excludes: list[str] | None = None, report: Path | None = None
+) -> None:
+    """Writes the base layer: the packages plus what their scripts would create.
+
+    Args:
+      out: the tar to write.
+      debs: the Debian packages to unpack.
+      excludes: fnmatch patterns on the (usr-merged) paths of the packages'
+        files to leave out; applied before the generated files are added.
+      report: optional text file listing what each pattern removed.
+    """
     entries: dict[str, Entry] = {}
     for deb in sorted(debs):
         deb_entries(deb, entries)
+    pruned = prune(entries, excludes or [])
     for name in MERGED:
         if name in entries:
             raise SystemExit(f"{name} is a directory in some package; usr-merge failed")
@@ -168,7 +204,10 @@ def base_layer(out: Path, debs: list[Path]) -> None:
     entries["root"] = tarutil.directory("root", 0o700)
     entries["home"] = tarutil.directory("home", 0o755)
     entries["home/nonroot"] = tarutil.directory("home/nonroot", 0o700, NONROOT_UID, NONROOT_UID)
-    tarutil.write_tar(out, entries)
+    size = tarutil.write_tar(out, entries)
+    if report:
+        lines = [f"kept: {len(entries)} entries, {size} bytes of files", *_report_lines(pruned)]
+        report.write_text("\n".join(lines) + "\n")
 
 
 # --- files --------------------------------------------------------------------
@@ -218,8 +257,166 @@ def _pyc_name(dest: str) -> str:
     return posixpath.join(head, "__pycache__", f"{base[:-3]}.{tag}.pyc")
 
 
+# --- strip -------------------------------------------------------------------
+
+# Debian's binutils (./bazelw installs it). Its output depends only on the input
+# bytes and the binutils version, so the layer digest is the same on every
+# machine with the same Debian release; the version goes into the report. Bazel
+# does not track this host tool: after a binutils upgrade, `bazel clean` to
+# strip again with the new one.
+STRIP = "/usr/bin/strip"
+
+_ELF_MAGIC = b"\x7fELF"
+_ET_EXEC, _ET_DYN = 2, 3
+
+
+def is_elf_binary(path: Path) -> bool:
+    """Whether `path` is an ELF executable or shared object (not an object or archive)."""
+    with path.open("rb") as f:
+        head = f.read(18)
+    if len(head) < 18 or not head.startswith(_ELF_MAGIC):
+        return False
+    order = "little" if head[5] == 1 else "big"  # EI_DATA: 1 = little-endian
+    return int.from_bytes(head[16:18], order) in (_ET_EXEC, _ET_DYN)
+
+
+_PT_LOAD = 1
+
+
+def load_segments(path: Path) -> list[tuple[int, ...]]:
+    """The PT_LOAD program headers of a 64-bit ELF file.
+
+    Returns:
+      (offset, vaddr, filesz, memsz, flags, align) per loadable segment, in
+      table order: what the dynamic loader maps.
+
+    Raises:
+      SystemExit: the file is not a 64-bit ELF file (the wheels are x86_64).
+    """
+    with path.open("rb") as f:
+        head = f.read(64)
+        if len(head) < 64 or not head.startswith(_ELF_MAGIC) or head[4] != 2:
+            raise SystemExit(f"{path}: not a 64-bit ELF file; only x86_64 wheels are supported")
+        order = "<" if head[5] == 1 else ">"
+        phoff = struct.unpack_from(order + "Q", head, 0x20)[0]
+        entsize, count = struct.unpack_from(order + "HH", head, 0x36)
+        f.seek(phoff)
+        table = f.read(entsize * count)
+    segments = []
+    for i in range(count):
+        kind, flags, offset, vaddr, _, filesz, memsz, align = struct.unpack_from(
+            order + "IIQQQQQQ", table, i * entsize
+        )
+        if kind == _PT_LOAD:
+            segments.append((offset, vaddr, filesz, memsz, flags, align))
+    return segments
+
+
+def strip_binaries(entries: dict[str, Entry], workdir: Path) -> tuple[int, int, str, list[str]]:
+    """Replaces each ELF binary among `entries` by a copy without unneeded symbols.
+
+    `strip --strip-unneeded` drops the static symbol table and debug sections
+    (wheels ship them: 19 MB of libllvmlite.so, 10 MB of libarrow.so); the
+    dynamic symbols the loader, `dlsym` and ctypes resolve stay.
+
+    Libraries that auditwheel edited with patchelf (the manylinux wheels'
+    bundled libraries: numpy's OpenBLAS and gfortran, numba's tbb/omp pools,
+    Pillow's codecs) carry segments that binutils cannot keep in place: strip
+    moves or empties them and the loader then rejects the file ("ELF load
+    command address/offset not page-aligned"). A stripped copy is therefore
+    used only if its loadable segments are exactly the original's; otherwise
+    the original is kept and named in the returned list (and the report).
+
+    Args:
+      entries: the layer's members; those read from an ELF file get a stripped
+        copy as their new source (header and mode unchanged).
+      workdir: where the stripped copies are written; must outlive the tar.
+
+    Returns:
+      (files stripped, bytes saved, the strip version line, the paths left
+      unstripped because strip would have changed their segments).
+    """
+    if not os.access(STRIP, os.X_OK):
+        raise SystemExit(
+            f"{STRIP} is missing: install Debian's binutils (./bazelw does), it strips "
+            "the shared libraries of the layer"
+        )
+    version = subprocess.run(
+        [STRIP, "--version"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[0]
+    names = sorted(n for n, e in entries.items() if e.source and is_elf_binary(e.source))
+
+    def strip_one(job: tuple[int, str]) -> int:
+        index, name = job
+        src = entries[name].source
+        dst = workdir / f"{index}.bin"
+        res = subprocess.run(
+            [STRIP, "--strip-unneeded", "-o", str(dst), str(src)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if res.returncode != 0:
+            raise SystemExit(f"strip failed on {name} ({src}): {res.stderr.strip()}")
+        if load_segments(dst) != load_segments(src):
+            dst.unlink()
+            return -1
+        entries[name].source = dst
+        return src.stat().st_size - dst.stat().st_size
+
+    # Threads only wait on strip processes; results do not depend on their order.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(strip_one, enumerate(names)))
+    unchanged = [name for name, saved in zip(names, results, strict=True) if saved < 0]
+    saved = sum(r for r in results if r >= 0)
+    return len(names) - len(unchanged), saved, version, unchanged
+
+
+def module_name(dest: str, root: str) -> str | None:
+    """The module a `.py` file at image path `dest` is imported as from `root`.
+
+    `root/a/b/__init__.py` → `a.b`, `root/a/b/c.py` → `a.b.c`; None for files
+    outside `root` or not ending in `.py`.
+    """
+    prefix = root.strip("/") + "/"
+    if not dest.startswith(prefix) or not dest.endswith(".py"):
+        return None
+    parts = dest[len(prefix) : -len(".py")].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) or None
+
+
+def _module_files(entries: dict[str, Entry], root: str) -> dict[str, list[str]]:
+    """Module name → image paths that provide it (source or extension module)."""
+    found: dict[str, list[str]] = {}
+    prefix = root.strip("/") + "/"
+    for dest in entries:
+        name = module_name(dest, root)
+        if name is None and dest.startswith(prefix) and dest.endswith(".so"):
+            # a/b/c.cpython-311-x86_64-linux-gnu.so or c.abi3.so → a.b.c
+            head, _, base = dest[len(prefix) :].rpartition("/")
+            stem = base.split(".", 1)[0]
+            name = ".".join([*head.split("/"), stem]) if head else stem
+        if name is not None:
+            found.setdefault(name, []).append(dest)
+    return found
+
+
+def read_module_list(path: Path) -> set[str]:
+    """Module names of a list file: one per line, `#` comments and blank lines skipped."""
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return {line for line in lines if line and not line.startswith("#")}
+
+
 def files_layer(
-    out: Path, manifest: Path, excludes: list[str], compile_py: bool, report: Path | None
+    out: Path,
+    manifest: Path,
+    excludes: list[str],
+    compile_py: bool,
+    report: Path | None,
+    strip: bool = False,
+    compile_only: tuple[str, set[str]] | None = None,
 ) -> None:
     """Writes a layer of the files listed in `manifest` (`src<TAB>dest` lines).
 
@@ -231,6 +428,13 @@ def files_layer(
       compile_py: replace any shipped bytecode with `.pyc` files compiled for
         their image path (unchecked-hash: no timestamps, never re-validated).
       report: optional text file with the pruning and size summary.
+      strip: strip the ELF executables and shared libraries (see
+        strip_binaries).
+      compile_only: (import root in the image, module names): with
+        compile_py, only these modules get a `.pyc`; the others are compiled
+        in memory if ever imported. Every name must be provided by a file of
+        the layer (a `.py` or an extension module), so an exclude pattern that
+        removes a listed module fails the build.
     """
     entries: dict[str, Entry] = {}
     pruned: dict[str, list[int]] = {p: [0, 0] for p in excludes}
@@ -247,18 +451,39 @@ def files_layer(
         mode = 0o755 if os.access(src, os.X_OK) else 0o644
         entries[dest] = Entry(tarutil.make_info(dest, mode=mode), source=Path(src))
     failed: list[str] = []
+    skipped = 0
     if compile_py:
         jobs = sorted((str(e.source), n) for n, e in entries.items() if n.endswith(".py"))
+        if compile_only is not None:
+            root, wanted = compile_only
+            missing = sorted(wanted - set(_module_files(entries, root)))
+            if missing:
+                raise SystemExit(
+                    f"{len(missing)} listed modules are not in the layer (first: "
+                    f"{', '.join(missing[:5])}): an exclude pattern removed them or the "
+                    "dependencies changed; fix the pattern or regenerate the module list"
+                )
+            kept = [(src, dest) for src, dest in jobs if module_name(dest, root) in wanted]
+            skipped = len(jobs) - len(kept)
+            jobs = kept
         for dest, pyc, error in compile_all(jobs):
             if pyc is None:
                 failed.append(f"{dest}: {error}")
             else:
                 name = _pyc_name(dest)
                 entries[name] = tarutil.regular(name, pyc)
-    size = tarutil.write_tar(out, entries)
+    with tempfile.TemporaryDirectory(prefix="layer-strip-") as workdir:
+        stripped = strip_binaries(entries, Path(workdir)) if strip else None
+        size = tarutil.write_tar(out, entries)
     if report:
         lines = [f"kept: {len(entries)} entries, {size} bytes of files"]
-        lines += [f"pruned {p}: {n} files, {b} bytes" for p, (n, b) in pruned.items()]
+        if stripped:
+            count, saved, version, unchanged = stripped
+            lines.append(f"stripped: {count} ELF files, {saved} bytes saved ({version})")
+            lines += [f"not stripped (strip would move its segments): {n}" for n in unchanged]
+        if compile_only is not None:
+            lines.append(f"not precompiled (not in the module list): {skipped} .py files")
+        lines += _report_lines(pruned)
         lines += [f"not compiled: {f}" for f in sorted(failed)]
         report.write_text("\n".join(lines) + "\n")
 
@@ -270,17 +495,29 @@ def main(argv: list[str]) -> None:
     debs = sub.add_parser("debs")
     debs.add_argument("out", type=Path)
     debs.add_argument("debs", type=Path, nargs="+")
+    debs.add_argument("--exclude", action="append", default=[])
+    debs.add_argument("--report", type=Path)
     files = sub.add_parser("files")
     files.add_argument("out", type=Path)
     files.add_argument("manifest", type=Path)
     files.add_argument("--exclude", action="append", default=[])
     files.add_argument("--compile", action="store_true")
+    files.add_argument("--strip", action="store_true")
+    files.add_argument("--compile-only", type=Path, help="file of module names to precompile")
+    files.add_argument("--module-root", help="image directory the module names are relative to")
     files.add_argument("--report", type=Path)
     args = parser.parse_args(argv)
     if args.cmd == "debs":
-        base_layer(args.out, args.debs)
+        base_layer(args.out, args.debs, args.exclude, args.report)
     else:
-        files_layer(args.out, args.manifest, args.exclude, args.compile, args.report)
+        if (args.compile_only is None) != (args.module_root is None):
+            parser.error("--compile-only and --module-root go together")
+        only = None
+        if args.compile_only is not None:
+            only = (args.module_root, read_module_list(args.compile_only))
+        files_layer(
+            args.out, args.manifest, args.exclude, args.compile, args.report, args.strip, only
+        )
 
 
 if __name__ == "__main__":

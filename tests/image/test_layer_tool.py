@@ -1,0 +1,256 @@
+"""layer_tool's ELF stripping (`files --strip`), with Debian's real strip and objcopy.
+
+The wheels' libraries cannot be built here, so the unstripped library is a
+stdlib extension module given a static symbol table with objcopy (what
+`strip --strip-unneeded` must remove), and loading it with ctypes shows the
+dynamic symbols survived.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from image_helpers import elf_section_names, tool
+
+from third_party.oci import layer_tool, tarutil
+
+# Extension modules the Debian/pyenv interpreters ship as separate .so files.
+_EXTENSIONS = ("_decimal", "_ctypes", "_sqlite3", "_bz2", "_lzma")
+
+
+def _unstripped_library(tmp: Path) -> tuple[Path, str]:
+    """A copy of a stdlib extension module with a .symtab added; and its init symbol."""
+    for name in _EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        origin = getattr(module, "__file__", None)
+        if origin and origin.endswith(".so"):
+            out = tmp / f"{name}.so"
+            objcopy = tool("objcopy")
+            subprocess.run(
+                [objcopy, "--add-symbol", "ggrs_probe=.text:0,global", origin, str(out)],
+                check=True,
+            )
+            assert ".symtab" in elf_section_names(out), "objcopy should have added a .symtab"
+            return out, f"PyInit_{name}"
+    pytest.fail(f"none of {_EXTENSIONS} is a shared library in this interpreter")
+
+
+def _elf_header(e_type: int, order: str = "little") -> bytes:
+    ei_data = b"\x01" if order == "little" else b"\x02"
+    return b"\x7fELF\x02" + ei_data + b"\x01" + b"\x00" * 9 + e_type.to_bytes(2, order)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (_elf_header(3), True),  # ET_DYN: shared library / PIE
+        (_elf_header(2), True),  # ET_EXEC
+        (_elf_header(3, "big"), True),
+        (_elf_header(1), False),  # ET_REL: an object file, not loaded at run time
+        (b"\x7fELF\x02\x01", False),  # truncated header
+        (b"#!/bin/sh\necho not an ELF file\n", False),
+        (b"", False),
+    ],
+)
+def test_is_elf_binary(tmp_path: Path, head: bytes, expected: bool) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(head + b"\x00" * 64 if len(head) >= 18 else head)
+    assert layer_tool.is_elf_binary(path) is expected
+
+
+def test_strip_removes_static_symbols_and_keeps_dynamic_ones(tmp_path: Path) -> None:
+    lib, init_symbol = _unstripped_library(tmp_path)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a binary\n")
+    entries = {
+        "site/lib.so": tarutil.Entry(tarutil.make_info("site/lib.so", mode=0o755), source=lib),
+        "site/notes.txt": tarutil.Entry(tarutil.make_info("site/notes.txt"), source=text),
+        "site/inline.py": tarutil.regular("site/inline.py", b"x = 1\n"),
+    }
+    work = tmp_path / "work"
+    work.mkdir()
+    count, saved, version, unchanged = layer_tool.strip_binaries(entries, work)
+    assert count == 1
+    assert unchanged == []
+    assert version.startswith("GNU strip")
+    stripped = entries["site/lib.so"].source
+    assert stripped.parent == work
+    assert saved == lib.stat().st_size - stripped.stat().st_size
+    assert saved > 0
+    assert ".symtab" not in elf_section_names(stripped)
+    assert ".dynsym" in elf_section_names(stripped)
+    assert entries["site/lib.so"].info.mode == 0o755
+    assert entries["site/notes.txt"].source == text
+    assert entries["site/inline.py"].data == b"x = 1\n"
+    # The loader still finds the exported (dynamic) symbols.
+    assert getattr(ctypes.CDLL(str(stripped)), init_symbol) is not None
+
+
+def test_strip_is_deterministic_in_the_layer(tmp_path: Path) -> None:
+    lib, _ = _unstripped_library(tmp_path)
+    manifest = tmp_path / "manifest"
+    manifest.write_text(f"{lib}\topt/site/lib.so\n")
+    outs = []
+    for i in range(2):
+        out, report = tmp_path / f"{i}.tar", tmp_path / f"{i}.report"
+        layer_tool.files_layer(out, manifest, [], False, report, strip=True)
+        outs.append(out.read_bytes())
+        assert "stripped: 1 ELF files" in report.read_text()
+    assert outs[0] == outs[1]
+    with tarfile.open(tmp_path / "0.tar") as tar:
+        member = tar.getmember("opt/site/lib.so")
+        assert member.size < lib.stat().st_size
+        assert member.mode == 0o755
+
+
+# Stands in for strip on a library auditwheel edited with patchelf: binutils
+# rewrites such files with moved or emptied load segments (seen on numpy's
+# OpenBLAS: "ELF load command address/offset not page-aligned" at import).
+_SEGMENT_MOVING_STRIP = """#!{python}
+import struct, sys
+if sys.argv[1:] == ["--version"]:
+    sys.exit(print("fake strip 1.0"))
+src, dst = sys.argv[-1], sys.argv[-2]
+data = bytearray(open(src, "rb").read())
+phoff = struct.unpack_from("<Q", data, 0x20)[0]
+entsize, count = struct.unpack_from("<HH", data, 0x36)
+for i in range(count):
+    at = phoff + i * entsize
+    if struct.unpack_from("<I", data, at)[0] == 1:  # first PT_LOAD: shift its offset
+        struct.pack_into("<Q", data, at + 8, struct.unpack_from("<Q", data, at + 8)[0] + 0x1000)
+        break
+open(dst, "wb").write(data)
+"""
+
+
+def test_strip_keeps_the_original_when_segments_would_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lib, _ = _unstripped_library(tmp_path)
+    fake = tmp_path / "strip"
+    fake.write_text(_SEGMENT_MOVING_STRIP.format(python=sys.executable))
+    fake.chmod(0o755)
+    monkeypatch.setattr(layer_tool, "STRIP", str(fake))
+    entries = {"opt/lib.so": tarutil.Entry(tarutil.make_info("opt/lib.so"), source=lib)}
+    work = tmp_path / "work"
+    work.mkdir()
+    count, saved, _, unchanged = layer_tool.strip_binaries(entries, work)
+    assert (count, saved, unchanged) == (0, 0, ["opt/lib.so"])
+    assert entries["opt/lib.so"].source == lib
+    assert list(work.iterdir()) == [], "the rejected copy is removed"
+
+
+def test_load_segments_reads_the_loadable_segments(tmp_path: Path) -> None:
+    lib, _ = _unstripped_library(tmp_path)
+    segments = layer_tool.load_segments(lib)
+    assert segments, "a shared library has PT_LOAD segments"
+    for offset, vaddr, filesz, memsz, _, align in segments:
+        assert (vaddr - offset) % align == 0
+        assert memsz >= filesz
+    text = tmp_path / "text"
+    text.write_text("not ELF" * 20)
+    with pytest.raises(SystemExit, match="not a 64-bit ELF file"):
+        layer_tool.load_segments(text)
+
+
+def test_strip_missing_tool_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(layer_tool, "STRIP", str(tmp_path / "no-strip"))
+    with pytest.raises(SystemExit, match="install Debian's binutils"):
+        layer_tool.strip_binaries({}, tmp_path)
+
+
+def test_strip_failure_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.so"
+    bad.write_bytes(_elf_header(3) + b"\xff" * 100)  # an ELF header over garbage
+    entries = {"opt/bad.so": tarutil.Entry(tarutil.make_info("opt/bad.so"), source=bad)}
+    with pytest.raises(SystemExit, match=r"strip failed on opt/bad\.so"):
+        layer_tool.strip_binaries(entries, tmp_path)
+
+
+def test_prune_counts_what_each_pattern_removed() -> None:
+    entries = {
+        "usr/lib/gconv/IBM1388.so": tarutil.regular("usr/lib/gconv/IBM1388.so", b"x" * 10),
+        "usr/lib/gconv/gconv-modules.d": tarutil.directory("usr/lib/gconv/gconv-modules.d"),
+        "usr/lib/python3.11/test/t.py": tarutil.regular("usr/lib/python3.11/test/t.py", b"yy"),
+        "usr/lib/libc.so.6": tarutil.regular("usr/lib/libc.so.6", b"zzz"),
+    }
+    pruned = layer_tool.prune(entries, ["usr/lib/gconv/*", "*/test/*", "nothing/*"])
+    assert pruned == {"usr/lib/gconv/*": [2, 10], "*/test/*": [1, 2], "nothing/*": [0, 0]}
+    assert list(entries) == ["usr/lib/libc.so.6"]
+
+
+@pytest.mark.parametrize(
+    ("dest", "expected"),
+    [
+        ("opt/site/pkg/__init__.py", "pkg"),
+        ("opt/site/pkg/sub/mod.py", "pkg.sub.mod"),
+        ("opt/site/top.py", "top"),
+        ("opt/site/pkg/data.json", None),
+        ("opt/other/pkg/mod.py", None),
+    ],
+)
+def test_module_name(dest: str, expected: str | None) -> None:
+    assert layer_tool.module_name(dest, "/opt/site") == expected
+
+
+def _py_layer(tmp: Path) -> Path:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/used.py": "x = 1\n",
+        "pkg/unused.py": "y = 2\n",
+        "pkg/ext.cpython-311-x86_64-linux-gnu.so": "",
+    }
+    lines = []
+    for rel, text in files.items():
+        src = tmp / "src" / rel
+        src.parent.mkdir(parents=True, exist_ok=True)
+        src.write_text(text)
+        lines.append(f"{src}\topt/site/{rel}")
+    manifest = tmp / "manifest"
+    manifest.write_text("\n".join(lines) + "\n")
+    return manifest
+
+
+def test_compile_only_precompiles_just_the_listed_modules(tmp_path: Path) -> None:
+    manifest, out, report = _py_layer(tmp_path), tmp_path / "l.tar", tmp_path / "r.txt"
+    only = ("/opt/site", {"pkg", "pkg.used", "pkg.ext"})
+    layer_tool.files_layer(out, manifest, [], True, report, compile_only=only)
+    with tarfile.open(out) as tar:
+        pycs = sorted(n for n in tar.getnames() if n.endswith(".pyc"))
+        assert "opt/site/pkg/unused.py" in tar.getnames()
+    tag = sys.implementation.cache_tag
+    assert pycs == [
+        f"opt/site/pkg/__pycache__/__init__.{tag}.pyc",
+        f"opt/site/pkg/__pycache__/used.{tag}.pyc",
+    ]
+    assert "not precompiled (not in the module list): 1 .py files" in report.read_text()
+
+
+def test_compile_only_fails_when_a_listed_module_is_missing(tmp_path: Path) -> None:
+    manifest = _py_layer(tmp_path)
+    only = ("/opt/site", {"pkg.used", "pkg.gone", "numpy"})
+    with pytest.raises(
+        SystemExit, match=r"2 listed modules are not in the layer .*numpy, pkg\.gone"
+    ):
+        layer_tool.files_layer(tmp_path / "l.tar", manifest, [], True, None, compile_only=only)
+    # ... which is what an exclude pattern removing a listed module causes.
+    with pytest.raises(SystemExit, match=r"1 listed modules .*pkg\.used"):
+        layer_tool.files_layer(
+            tmp_path / "l.tar",
+            manifest,
+            ["*/used.py"],
+            True,
+            None,
+            compile_only=("/opt/site", {"pkg.used"}),
+        )
