@@ -513,9 +513,31 @@ def _symmetric_breaks(transform: Transform, low: float, high: float, target: int
     values = np.concatenate((-decades[::-1], [0.0], decades))
     out = transform.forward(values)
     out = out[(out >= low) & (out <= high)]
+    if len(out) < 4:
+        # Few decades on the axis (e.g. asinh over ±10): 5 and 2 between them too,
+        # as log axes do, each kept only where it clears the others.
+        out = _spaced_outwards(transform, zero, low, high, reach, min_gap)
     if len(out) < 2:
         return _mapped_nice_breaks(transform, low, high, target)
     return out
+
+
+def _spaced_outwards(
+    transform: Transform, zero: float, low: float, high: float, reach: float, min_gap: float
+) -> np.ndarray:
+    """0 and ±{1, 5, 2}·10^k inside (low, high), each at least `min_gap` from the others.
+
+    Decades are placed first, then fives, then twos, so a decade is never crowded
+    out by a smaller neighbour.
+    """
+    powers = 10.0 ** np.arange(-30, math.floor(math.log10(reach)) + 1)
+    kept = np.array([zero])
+    for multiple in (1.0, 5.0, 2.0):
+        for position in transform.forward(np.concatenate((multiple * powers, -multiple * powers))):
+            if low <= position <= high and np.min(np.abs(kept - position)) >= min_gap:
+                kept = np.append(kept, position)
+    out = np.sort(kept)
+    return out[(out >= low) & (out <= high)]
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,13 @@ def test_logicle_linear_region_near_zero():
     assert trained("logicle:T=10000,W=1,M=4", -50, 50)[1] == ("-50", "-25", "0", "25", "50")
 
 
+def test_few_decades_get_fives_and_twos_around_the_decades():
+    # Only ±1 and 0 are decades here: 2 and 5 fill in, none crowding out a decade.
+    assert trained("logicle:T=10,W=0.5,M=2,A=0", -4, 5)[1] == (
+        "-5", "-2", "-1", "0", "1", "2", "5",
+    )  # fmt: skip
+
+
 def test_logicle_top_of_scale_is_one():
     transform = scales.parse_transform("logicle:T=10000,W=0.5,M=4.5,A=0.5")
     np.testing.assert_allclose(transform.forward(np.array([10000.0])), [1.0])
