@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +13,8 @@ from ggrs.aggregate import Canvas, Points, aggregate, available_backends, binnin
 from ggrs.aggregate import registry as registry_module
 from ggrs.errors import DataError, UsageError
 
-BACKENDS = ("numpy", "datashader")
+# Every CPU backend installed here (the dev environment has all three).
+BACKENDS = tuple(b for b in ("numpy", "numba", "datashader") if b in available_backends())
 
 
 def histogram(x, y, x_range, y_range, width, height):
@@ -41,8 +46,8 @@ def near_edges(rng, low, high, n_pixels, dtype, size):
     return rng.choice(np.concatenate([edges, up, down, special]), size)
 
 
-def test_both_backends_are_registered():
-    assert set(BACKENDS) <= set(available_backends())
+def test_every_backend_is_registered():
+    assert set(BACKENDS) == {"numpy", "numba", "datashader"}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -156,13 +161,14 @@ def test_backends_agree_on_many_blocks_and_chunks(monkeypatch):
     value = rng.normal(0, 1, n)
     value[::97] = np.nan
     canvas = Canvas(7, 5, np.c_[np.full(p, -2.0), np.linspace(1, 3, p)], (-2.5, 2.5))
-    numpy_grids, ds_grids = (
+    numpy_grids, *others = (
         aggregate(Points(x, y, panel=panel, value=value), canvas, b) for b in BACKENDS
     )
-    assert ds_grids.value_sum.dtype == numpy_grids.value_sum.dtype == np.float64
-    np.testing.assert_array_equal(ds_grids.count, numpy_grids.count)
-    np.testing.assert_array_equal(ds_grids.value_sum, numpy_grids.value_sum)
-    assert ds_grids.dropped == numpy_grids.dropped
+    for grids in others:
+        assert grids.value_sum.dtype == numpy_grids.value_sum.dtype == np.float64
+        np.testing.assert_array_equal(grids.count, numpy_grids.count)
+        np.testing.assert_array_equal(grids.value_sum, numpy_grids.value_sum)
+        assert grids.dropped == numpy_grids.dropped
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -263,3 +269,106 @@ def test_canvas_repeats_a_shared_range():
     canvas = Canvas(4, 3, (0, 1), np.array([[0, 1], [2, 3], [4, 5]]))
     assert canvas.n_panels == 3
     assert canvas.x_ranges.tolist() == [[0, 1]] * 3
+
+
+def test_numba_threads_split_the_points_exactly(monkeypatch):
+    numba_backend = pytest.importorskip("ggrs.aggregate.numba_backend")
+    # Four threads of 2,500 points over 12 panels × 5 categories on a small grid.
+    monkeypatch.setattr(numba_backend, "_POINTS_PER_THREAD", 1000)
+    monkeypatch.setattr(numba_backend.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    rng = np.random.default_rng(12)
+    n, p, k = 10_000, 12, 5
+    panel = rng.integers(0, p, n).astype(np.int8)
+    category = rng.integers(0, k, n).astype(np.uint8)  # unsigned: copied to int16
+    x, y = rng.normal(0, 1, n).astype(np.float32), rng.normal(0, 1, n).astype(np.float32)
+    x[::50] = np.nan
+    canvas = Canvas(9, 7, (-2.0, 2.0), np.c_[np.full(p, -2.0), np.linspace(0.5, 3, p)])
+    points = Points(x, y, panel=panel, category=category, n_categories=k)
+    threaded = aggregate(points, canvas, "numba")
+    expected = aggregate(points, canvas, "numpy")
+    np.testing.assert_array_equal(threaded.count, expected.count)
+    assert threaded.dropped == expected.dropped > n // 50
+
+
+def test_auto_imports_numba_only_once_it_pays(monkeypatch):
+    pytest.importorskip("numba")
+    one = np.zeros(3)
+    canvas = Canvas(1, 1, (0, 1), (0, 1))
+    monkeypatch.setattr(registry_module, "AUTO_NUMBA_WARM_THRESHOLD", 3)
+    monkeypatch.setattr(registry_module, "AUTO_NUMBA_COLD_POINTS", 7)
+    monkeypatch.setattr(registry_module, "_large_points", 0)
+    modules = dict(registry_module.sys.modules)
+    modules.pop("numba", None)
+    monkeypatch.setattr(registry_module.sys, "modules", modules)
+    # Without numba imported: numpy until the large inputs add up to 7 points.
+    assert choose_backend(Points(one[:2], one[:2]), canvas) == "numpy"  # small
+    assert choose_backend(Points(one, one), canvas) == "numpy"
+    aggregate(Points(one, one), canvas)  # 3 large points so far
+    aggregate(Points(one[:2], one[:2]), canvas)  # small inputs do not count
+    assert choose_backend(Points(one, one), canvas) == "numpy"  # 6 < 7
+    aggregate(Points(one, one), canvas)
+    assert choose_backend(Points(one, one), canvas) == "numba"  # 9 ≥ 7
+    # An input too large to add numba's resident libraries to stays on numpy...
+    monkeypatch.setattr(registry_module, "AUTO_NUMBA_IMPORT_MAX_POINTS", 2)
+    assert choose_backend(Points(one, one), canvas) == "numpy"
+    # ...but once numba is imported, every large input uses it.
+    monkeypatch.setattr(registry_module, "_large_points", 0)
+    modules["numba"] = object()
+    assert choose_backend(Points(one, one), canvas) == "numba"
+    assert choose_backend(Points(one[:2], one[:2]), canvas) == "numpy"
+
+
+def _run(code: str, **env: str) -> str:
+    root = Path(__file__).absolute().parents[2]
+    env["PYTHONPATH"] = ":".join([str(root), *sys.path])
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return result.stdout.strip()
+
+
+def test_small_inputs_never_import_numba():
+    code = (
+        "import sys, numpy as np\n"
+        "from ggrs.aggregate import Canvas, Points, aggregate\n"
+        "aggregate(Points(np.zeros(1000), np.zeros(1000)), Canvas(4, 4, (0, 1), (0, 1)))\n"
+        "print(sorted(m for m in ('numba', 'datashader', 'pandas') if m in sys.modules))\n"
+    )
+    assert _run(code) == "[]"
+
+
+def test_numba_without_a_cache_folder_warns_and_still_counts():
+    pytest.importorskip("numba")
+    # No locator can cache (as in a read-only install without a writable home): the
+    # kernel is compiled in memory, with one warning that says what to set.
+    code = (
+        "import warnings, numpy as np\n"
+        "from numba.core import caching\n"
+        "caching.CacheImpl._locator_classes = []\n"
+        "from ggrs.aggregate import Canvas, Points, aggregate, numba_backend\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    x = np.array([0.25, 0.75, 0.75])\n"
+        "    g = aggregate(Points(x, x), Canvas(2, 2, (0, 1), (0, 1)), 'numba')\n"
+        "print(g.count.tolist(), numba_backend.cache_problem is not None,\n"
+        "      [str(w.message)[:40] for w in caught])\n"
+    )
+    assert _run(code) == ("[[[0, 2], [1, 0]]] True ['ggrs cannot cache its compiled aggregati']")
+
+
+def test_numba_caches_in_a_private_temporary_folder_when_nothing_else_is_writable(tmp_path):
+    pytest.importorskip("numba")
+    # Only the NUMBA_CACHE_DIR locator, and that unset: numba's own places all fail.
+    code = (
+        "import warnings, numpy as np\n"
+        "from numba.core import caching\n"
+        "caching.CacheImpl._locator_classes = [caching.UserProvidedCacheLocator]\n"
+        "from ggrs.aggregate import Canvas, Points, aggregate, numba_backend\n"
+        "warnings.simplefilter('error')\n"
+        "x = np.array([0.25, 0.75, 0.75])\n"
+        "print(aggregate(Points(x, x), Canvas(2, 2, (0, 1), (0, 1)), 'numba').count.tolist())\n"
+    )
+    assert _run(code, TMPDIR=str(tmp_path)) == "[[[0, 2], [1, 0]]]"
+    (folder,) = tmp_path.glob("ggrs-numba-cache-*")
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert list(folder.glob("*/numba_backend._count_*.nbi"))

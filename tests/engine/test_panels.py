@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from ggrs import panels
+from ggrs.errors import DataError
 from ggrs.panels import code_dtype, column_factor, combine, table_factor
 
 
@@ -112,3 +114,49 @@ def test_codes_use_the_narrowest_type_that_holds_them():
         pa.table({"a": np.arange(200) % 20, "b": np.arange(200) % 10}), ["a", "b"]
     )
     assert combined.codes.dtype == np.int8 and combined.n_levels == 20
+
+
+def test_sorted_dictionary_lends_its_indices_as_codes():
+    indices = pa.array(np.array([2, 0, 1, 2, 0], dtype=np.int8))
+    column = pa.chunked_array([pa.DictionaryArray.from_arrays(indices, pa.array(["a", "b", "c"]))])
+    factor = column_factor(column, "k")
+    assert factor.labels == ("a", "b", "c") and factor.names == ("k",)
+    np.testing.assert_array_equal(factor.codes, [2, 0, 1, 2, 0])
+    assert np.shares_memory(factor.codes, np.frombuffer(indices.buffers()[1], np.int8))
+
+
+def test_unsorted_dictionary_is_remapped_into_narrow_codes():
+    column = pa.DictionaryArray.from_arrays(
+        pa.array([0, 1, 2, 1], pa.int32()), pa.array(["pear", "apple", "fig"])
+    )
+    factor = column_factor(column)
+    assert factor.labels == ("apple", "fig", "pear")
+    np.testing.assert_array_equal(factor.codes, [2, 0, 1, 0])
+    assert factor.codes.dtype == np.int8
+
+
+def test_dictionary_entry_first_used_after_many_blocks(monkeypatch):
+    monkeypatch.setattr(panels, "_PRESENCE_BLOCK", 16)
+    indices = np.zeros(1000, dtype=np.int16)
+    indices[997] = 2  # "c" appears only in the last block; "b" never
+    column = pa.DictionaryArray.from_arrays(pa.array(indices), pa.array(["a", "b", "c"]))
+    factor = column_factor(column)
+    assert factor.labels == ("a", "c")
+    assert factor.codes.tolist() == [0] * 997 + [1, 0, 0]
+
+
+def test_dictionary_with_repeated_or_nan_values_takes_the_general_path():
+    repeated = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2], pa.int8()), ["b", "a", "b"])
+    factor = column_factor(repeated)
+    assert factor.labels == ("a", "b")
+    assert factor.codes.tolist() == [1, 0, 1]
+    nan = pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int8()), [2.5, float("nan")])
+    assert column_factor(nan).labels == ("2.5", "NA")
+
+
+def test_dictionary_indices_outside_the_dictionary_are_an_error():
+    column = pa.DictionaryArray.from_arrays(
+        pa.array([0, 5], pa.int8()), pa.array(["a", "b"]), safe=False
+    )
+    with pytest.raises(DataError, match=r"'bad' is dictionary-encoded with 2 entries but its "):
+        column_factor(column, "bad")

@@ -1,0 +1,79 @@
+"""Parquet dictionary columns: one contiguous chunk of indices when the row groups
+share their dictionary (so factors can use the indices as codes), chunks otherwise;
+values and nulls survive either way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ggrs import io
+from ggrs.io import read_table
+from ggrs.panels import column_factor
+
+LEVELS = pa.array(["a", "b", "c"])
+DICT = pa.dictionary(pa.int8(), pa.string())
+
+
+def _write(path, groups):
+    schema = pa.schema([("x", pa.float32()), ("k", DICT)])
+    with pq.ParquetWriter(path, schema) as writer:
+        for indices, dictionary in groups:
+            column = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int8()), dictionary)
+            x = pa.array(np.arange(len(indices), dtype=np.float32))
+            writer.write_table(pa.Table.from_arrays([x, column], schema=schema))
+
+
+@pytest.mark.parametrize("release_every", [1, 4])
+def test_shared_dictionary_becomes_one_chunk_of_indices(tmp_path, monkeypatch, release_every):
+    monkeypatch.setattr(io, "_RELEASE_EVERY", release_every)
+    path = tmp_path / "t.parquet"
+    groups = [([0, 1, None], LEVELS), ([2, 2], LEVELS), ([1], LEVELS), ([0, 2], LEVELS)]
+    _write(path, groups)
+    column = read_table(path, columns=["k"]).column("k")
+    assert column.type == DICT and column.num_chunks == 1
+    assert column.to_pylist() == ["a", "b", None, "c", "c", "b", "a", "c"]
+    assert column.null_count == 1
+    factor = column_factor(column)
+    assert factor.labels == ("a", "b", "c", "NA")
+    assert factor.codes.tolist() == [0, 1, 3, 2, 2, 1, 0, 2]
+
+
+def test_null_free_shared_dictionary_codes_are_the_file_indices(tmp_path):
+    path = tmp_path / "t.parquet"
+    _write(path, [([0, 1, 1], LEVELS), ([2, 0], LEVELS)])
+    column = read_table(path).column("k")
+    factor = column_factor(column)
+    indices = column.chunk(0).indices
+    assert np.shares_memory(factor.codes, np.frombuffer(indices.buffers()[1], np.int8))
+    assert factor.codes.tolist() == [0, 1, 1, 2, 0]
+
+
+def test_row_groups_with_different_dictionaries_stay_chunked(tmp_path):
+    path = tmp_path / "t.parquet"
+    other = pa.array(["c", "z"])
+    _write(path, [([0, 1, None], LEVELS), ([1, 0], other), ([0], LEVELS)])
+    table = read_table(path)
+    column = table.column("k")
+    assert column.to_pylist() == ["a", "b", None, "z", "c", "a"]
+    assert column.num_chunks >= 2
+    assert table.column("x").num_chunks == 1
+    factor = column_factor(column)
+    assert factor.labels == ("a", "b", "c", "z", "NA")
+    assert factor.codes.tolist() == [0, 1, 4, 3, 2, 0]
+
+
+def test_unreadable_row_group_is_a_data_error(tmp_path):
+    path = tmp_path / "t.parquet"
+    _write(path, [([0, 1], LEVELS), ([2], LEVELS), ([1], LEVELS)])
+    data = bytearray(path.read_bytes())
+    # Scribble over the middle of the file (the column chunks), keep the footer.
+    middle = len(data) // 3
+    data[middle : middle + 40] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    with pytest.raises(Exception) as caught:
+        read_table(path)
+    assert type(caught.value).__name__ == "DataError"
+    assert str(caught.value).startswith(f"cannot read {path} as Parquet")
