@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ggrs import geoms, heatmap, io, palettes, panels, scales, shade, stencils
-from ggrs.aggregate import Canvas, Points, gpu_backend
+from ggrs.aggregate import Canvas, gpu_backend
 from ggrs.aggregate.rects import Rects
 from ggrs.compose import layout, theme
 from ggrs.compose.encode import encode_figure
@@ -356,17 +356,6 @@ def _select_page(data: PlotData, page_code: int) -> _Page:
         layer=_take(data.layers.codes, rows) if data.layers else None,
         n_layers=data.layers.n_levels if data.layers else 1,
         y0=_take(data.y0, rows),
-    )
-
-
-def _points(page: _Page) -> Points:
-    return Points(
-        x=page.x,
-        y=page.y,
-        panel=page.panel if page.rows.n_levels * page.cols.n_levels > 1 else None,
-        category=page.category,
-        value=page.value,
-        n_categories=page.n_categories,
     )
 
 

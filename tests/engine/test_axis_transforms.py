@@ -8,8 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ggrs import pipeline, scales
-from ggrs.aggregate import aggregate
+from ggrs import geoms, pipeline, scales
 from ggrs.errors import DataError, UsageError
 from ggrs.properties import parse_properties
 
@@ -36,7 +35,8 @@ def trained(req: pipeline.PlotRequest, table: pa.Table = TABLE):
 
 def counted(page, view) -> int:
     """Points the canvas keeps for the panel (outside its limits = clipped)."""
-    grids = aggregate(pipeline._points(page), pipeline._canvas((50, 40), (view,)))
+    (layer,) = pipeline._page_layers(page)
+    grids = geoms.aggregate_layer("point", layer, pipeline._canvas((50, 40), (view,)))
     return int(grids.count.sum())
 
 
