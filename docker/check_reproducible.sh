@@ -24,7 +24,8 @@ trap cleanup EXIT
 build() {  # build DIR STARTUP_FLAGS... → prints the digest file's path
   local dir=$1
   shift
-  (cd "$dir" && ./bazelw "$@" build //docker:image >&2)
+  # No convenience links: the checkout's .bazel/ may point at someone's output base.
+  (cd "$dir" && ./bazelw "$@" build //docker:image --symlink_prefix=/ >&2)
   echo "$(cd "$dir" && ./bazelw "$@" info bazel-bin 2>/dev/null)/docker"
 }
 

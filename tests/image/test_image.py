@@ -149,6 +149,12 @@ def test_rootfs_has_what_package_scripts_would_make(bundle: Path) -> None:
     flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
     assert flags == 0b01, "expected an unchecked hash-based .pyc"
     assert b"/opt/ggrs/app/ggrs/render.py" in pyc.read_bytes()
+    # The standard library's too (docker/traced_stdlib_modules.txt), next to its sources.
+    stdlib = root / "usr/lib/python3.11"
+    pyc = stdlib / "__pycache__/argparse.cpython-311.pyc"
+    assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01
+    assert b"/usr/lib/python3.11/argparse.py" in pyc.read_bytes()
+    assert (stdlib / "argparse.py").is_file(), "sources stay, for tracebacks"
 
 
 def test_site_libraries_are_stripped(bundle: Path) -> None:
@@ -338,6 +344,41 @@ def test_runc_imports_every_module_ggrs_was_traced_to_load(bundle: Path) -> None
     result = json.loads(out.strip().splitlines()[-1])
     assert result["failed"] == {}, "SITE_EXCLUDES removed modules ggrs loads"
     assert result["imported"] == len(names)
+
+
+# Imports each entry module in a fresh interpreter (ggrs.operator and
+# ggrs.render both define --verbose, so not together) and lists the
+# standard-library modules it read from source for want of a .pyc.
+_UNCOMPILED = """
+import json, subprocess, sys
+probe = '''
+import importlib.util, json, os, sys
+import MODULE
+print(json.dumps(sorted(
+    name for name, m in list(sys.modules.items())
+    if (getattr(m, "__file__", None) or "").startswith("/usr/lib/python3.11/")
+    and m.__file__.endswith(".py")
+    and getattr(getattr(m, "__spec__", None), "origin", None) == m.__file__
+    and not os.path.exists(importlib.util.cache_from_source(m.__file__))
+)))
+'''
+found = {}
+for module in ["ggrs.operator", "ggrs.render"]:
+    res = subprocess.run([sys.executable, "-c", probe.replace("MODULE", module)],
+                         capture_output=True, text=True, check=True)
+    found[module] = json.loads(res.stdout.strip().splitlines()[-1])
+print(json.dumps(found))
+"""
+
+
+def test_runc_entry_modules_find_stdlib_bytecode(bundle: Path) -> None:
+    """The base layer's stdlib .pyc cover what the entrypoints import (fast start)."""
+    out = runc_run(bundle, ["/usr/bin/python3.11", "-c", _UNCOMPILED], "stdlib-pyc")
+    found = json.loads(out.strip().splitlines()[-1])
+    # Debian's sitecustomize.py links into /etc; it only tries an import.
+    assert found == {"ggrs.operator": ["sitecustomize"], "ggrs.render": ["sitecustomize"]}, (
+        "regenerate docker/traced_stdlib_modules.txt with tests/image/trace_imports.py"
+    )
 
 
 def test_runc_entrypoint_health_check(bundle: Path) -> None:

@@ -1,15 +1,20 @@
-"""layer_tool's ELF stripping (`files --strip`), with Debian's real strip and objcopy.
+"""layer_tool's ELF stripping (`files --strip`), pruning and precompiling.
 
-The wheels' libraries cannot be built here, so the unstripped library is a
-stdlib extension module given a static symbol table with objcopy (what
-`strip --strip-unneeded` must remove), and loading it with ctypes shows the
-dynamic symbols survived.
+Stripping runs Debian's real strip and objcopy. The wheels' libraries cannot
+be built here, so the unstripped library is a stdlib extension module given a
+static symbol table with objcopy (what `strip --strip-unneeded` must remove),
+and loading it with ctypes shows the dynamic symbols survived. The base layer's
+standard-library bytecode (`debs --compile-only`) is checked on a minimal .deb
+built by the test.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib
+import importlib.util
+import io
+import marshal
 import subprocess
 import sys
 import tarfile
@@ -253,4 +258,114 @@ def test_compile_only_fails_when_a_listed_module_is_missing(tmp_path: Path) -> N
             True,
             None,
             compile_only=("/opt/site", {"pkg.used"}),
+        )
+
+
+def _tar_bytes(files: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"./{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(f"./{name}")
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+def _deb(path: Path, files: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
+    """A minimal .deb (ar of debian-binary, control.tar.gz, data.tar.gz) holding `files`."""
+    members = {
+        "debian-binary": b"2.0\n",
+        "control.tar.gz": _tar_bytes({"control": b"Package: fake\nVersion: 1\n"}),
+        "data.tar.gz": _tar_bytes(files, links),
+    }
+    out = bytearray(b"!<arch>\n")
+    for name, data in members.items():
+        header = f"{name:<16}{0:<12}{0:<6}{0:<6}{0o100644:<8o}{len(data):<10}`\n"
+        out += header.encode() + data + (b"\n" if len(data) % 2 else b"")
+    path.write_bytes(bytes(out))
+    return path
+
+
+_STDLIB = "usr/lib/python3.11"
+
+
+def _stdlib_deb(tmp: Path) -> Path:
+    return _deb(
+        tmp / "fake.deb",
+        {
+            # base_layer insists on a CA bundle.
+            "usr/share/ca-certificates/mozilla/ca.crt": b"-----BEGIN CERTIFICATE-----\n",
+            f"{_STDLIB}/used.py": b"import sys\nVALUE = 6 * 7\n",
+            f"{_STDLIB}/unused.py": b"y = 2\n",
+            f"{_STDLIB}/pkg/__init__.py": b"",
+            f"{_STDLIB}/test/support.py": b"z = 3\n",
+            "etc/python3.11/sitecustomize.py": b"pass\n",
+        },
+        {f"{_STDLIB}/sitecustomize.py": "/etc/python3.11/sitecustomize.py"},
+    )
+
+
+def test_base_layer_precompiles_the_listed_stdlib_modules(tmp_path: Path) -> None:
+    deb = _stdlib_deb(tmp_path)
+    only = ("/usr/lib/python3.11", {"used", "pkg"})
+    outs = []
+    for i in range(2):
+        out, report = tmp_path / f"{i}.tar", tmp_path / f"{i}.txt"
+        layer_tool.base_layer(out, [deb], ["*/test/*"], report, compile_only=only)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1], "the layer must be byte-for-byte reproducible"
+    tag = sys.implementation.cache_tag
+    with tarfile.open(tmp_path / "0.tar") as tar:
+        pycs = sorted(n for n in tar.getnames() if n.endswith(".pyc"))
+        assert pycs == [
+            f"{_STDLIB}/__pycache__/used.{tag}.pyc",
+            f"{_STDLIB}/pkg/__pycache__/__init__.{tag}.pyc",
+        ]
+        pyc = tar.extractfile(f"{_STDLIB}/__pycache__/used.{tag}.pyc").read()
+        assert tar.getmember(f"{_STDLIB}/used.py").isreg(), "the source stays (tracebacks)"
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(pyc[4:8], "little") == 0b01, "expected an unchecked hash-based .pyc"
+    code = marshal.loads(pyc[16:])
+    assert code.co_filename == f"/{_STDLIB}/used.py", "compiled for its path in the image"
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    assert namespace["VALUE"] == 42
+    text = (tmp_path / "0.txt").read_text()
+    # Not compiled: unused.py and /etc's sitecustomize.py (not counted: the link to it).
+    assert "precompiled: 2 listed modules (2 other .py files not)" in text
+    assert "pruned */test/*: 1 files" in text
+
+
+def test_base_layer_precompiles_in_memory_sources_like_files(tmp_path: Path) -> None:
+    """The .deb's in-memory sources give the same .pyc bytes as files_layer's files."""
+    deb = _stdlib_deb(tmp_path)
+    source = tmp_path / "src/used.py"
+    source.parent.mkdir()
+    source.write_bytes(b"import sys\nVALUE = 6 * 7\n")
+    manifest = tmp_path / "manifest"
+    manifest.write_text(f"{source}\t{_STDLIB}/used.py\n")
+    layer_tool.files_layer(tmp_path / "f.tar", manifest, [], True, None)
+    name = f"{_STDLIB}/__pycache__/used.{sys.implementation.cache_tag}.pyc"
+    with tarfile.open(tmp_path / "f.tar") as files_tar:
+        expected = files_tar.extractfile(name).read()
+    layer_tool.base_layer(
+        tmp_path / "b.tar", [deb], [], None, compile_only=("/usr/lib/python3.11", {"used"})
+    )
+    with tarfile.open(tmp_path / "b.tar") as base_tar:
+        assert base_tar.extractfile(name).read() == expected
+
+
+def test_base_layer_fails_when_a_listed_stdlib_module_is_excluded(tmp_path: Path) -> None:
+    deb = _stdlib_deb(tmp_path)
+    with pytest.raises(SystemExit, match=r"1 listed modules are not in the layer .*: used\)"):
+        layer_tool.base_layer(
+            tmp_path / "l.tar",
+            [deb],
+            [f"{_STDLIB}/used.py"],
+            None,
+            compile_only=("/usr/lib/python3.11", {"used", "pkg"}),
         )

@@ -1,11 +1,14 @@
-"""Regenerates docker/traced_modules.txt: the runtime modules ggrs imports.
+"""Regenerates docker/traced_modules.txt and docker/traced_stdlib_modules.txt.
 
 Runs ggrs's workloads (1e6-point datashader aggregations, CLI renders of
 Parquet/Arrow/CSV files and the demo, the engine/aggregate/golden/io/operator
 test suites) with /usr/bin/python3.11 against an unpacked //docker:site layer,
 records sys.modules at every interpreter's exit and writes the modules whose
-file lies in that site-packages. The interpreter is a bare venv of it, so, as
-in the image, no Debian dist-packages (e.g. python3-yaml) are importable.
+file lies in that site-packages (--out), and the standard-library modules
+loaded from a .py file of /usr/lib/python3.11 (--stdlib-out; frozen modules,
+which the interpreter never reads from disk, and extension modules are left
+out). The interpreter is a bare venv of it, so, as in the image, no Debian
+dist-packages (e.g. python3-yaml) are importable.
 Not a test; run it by hand from the repo root:
 
   bazel build //docker:site
@@ -35,7 +38,8 @@ import atexit, os, sys
 def _dump():
     with open(os.path.join(os.environ["TRACE_OUT"], f"{os.getpid()}.mods"), "w") as f:
         for name, m in list(sys.modules.items()):
-            f.write(f"{name}\\t{getattr(m, '__file__', None)}\\n")
+            origin = getattr(getattr(m, "__spec__", None), "origin", None)
+            f.write(f"{name}\\t{getattr(m, '__file__', None)}\\t{origin}\\n")
 atexit.register(_dump)
 """
 
@@ -64,6 +68,9 @@ for inp, extra in [("t.parquet", ["--color=g"]), ("t.arrow", ["--color=v", "--co
 subprocess.run([sys.executable, "-m", "ggrs.render", "--demo", f"--output={d}/d.png"], check=True)
 """
 
+# Where Debian's python3.11 keeps its standard library (the same in the image).
+STDLIB = "/usr/lib/python3.11/"
+
 _SUITES = ["tests/engine", "tests/aggregate", "tests/golden", "tests/io", "tests/operator"]
 
 
@@ -72,6 +79,7 @@ def main() -> None:
     parser.add_argument("--site", required=True, help="unpacked opt/ggrs/site-packages")
     parser.add_argument("--path", action="append", default=[], help="more sys.path entries")
     parser.add_argument("--out", default="docker/traced_modules.txt")
+    parser.add_argument("--stdlib-out", default="docker/traced_stdlib_modules.txt")
     args = parser.parse_args()
     site = f"{Path(args.site).resolve()}/"
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,9 +98,12 @@ def main() -> None:
             [*python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_SUITES], env=env, check=True
         )
         names: set[str] = set()
+        stdlib: set[str] = set()
         for dump in Path(tmp, "out").glob("*.mods"):
             for line in dump.read_text().splitlines():
-                name, path = line.split("\t")
+                name, path, origin = line.split("\t")
+                if stdlib_module(name, path, origin):
+                    stdlib.add(name)
                 if not path.startswith(site):
                     continue
                 rel, base = path[len(site) :], name.replace(".", "/")
@@ -101,10 +112,28 @@ def main() -> None:
                     re.escape(base) + r"\.(cpython-311-x86_64-linux-gnu|abi3)\.so", rel
                 ):
                     names.add(name)
-    out = Path(args.out)
-    header = [line for line in out.read_text().splitlines() if line.startswith("#")]
-    out.write_text("\n".join([*header, *sorted(names)]) + "\n")
-    print(f"{len(names)} modules → {out}", file=sys.stderr)
+    for out, found in [(Path(args.out), names), (Path(args.stdlib_out), stdlib)]:
+        header = [line for line in out.read_text().splitlines() if line.startswith("#")]
+        out.write_text("\n".join([*header, *sorted(found)]) + "\n")
+        print(f"{len(found)} modules → {out}", file=sys.stderr)
+
+
+def stdlib_module(name: str, path: str, origin: str) -> bool:
+    """Whether a traced module is a standard-library module read from its .py file.
+
+    Args:
+      name: the key in sys.modules.
+      path: the module's __file__ ("None" if it has none).
+      origin: its spec's origin ("frozen" for the modules the interpreter
+        carries compiled in, which never read a .pyc).
+    """
+    if origin != path or not path.startswith(STDLIB) or not path.endswith(".py"):
+        return False
+    rel = path[len(STDLIB) : -len(".py")]
+    if rel.startswith(("lib-dynload/", "dist-packages/", "site-packages/")):
+        return False
+    # Skip aliases (os.path is posixpath): the name must match the file.
+    return rel.removesuffix("/__init__") == name.replace(".", "/")
 
 
 if __name__ == "__main__":

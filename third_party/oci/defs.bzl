@@ -1,6 +1,7 @@
 """Small OCI image rules (rules_oci and distroless cannot be fetched here).
 
-- `deb_layer`: Debian packages → one base layer tar (layer_tool.py debs).
+- `deb_layer`: Debian packages → one base layer tar, optionally with
+  precompiled standard-library bytecode (layer_tool.py debs).
 - `files_layer`: files placed under a prefix → one layer tar, optionally pruned,
   with stripped shared libraries and with precompiled bytecode
   (layer_tool.py files).
@@ -35,10 +36,16 @@ def _deb_layer_impl(ctx):
     args.add_all(ctx.files.debs)
     args.add_all(ctx.attr.excludes, before_each = "--exclude")
     args.add("--report", report)
+    inputs = list(ctx.files.debs)
+    if ctx.file.compile_only:
+        if not ctx.attr.module_root:
+            fail("compile_only needs module_root")
+        args.add_all(["--compile-only", ctx.file.compile_only, "--module-root", ctx.attr.module_root])
+        inputs.append(ctx.file.compile_only)
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
-        inputs = ctx.files.debs,
+        inputs = inputs,
         outputs = [out, report],
         mnemonic = "DebLayer",
         progress_message = "Building base layer %s from Debian packages" % ctx.label,
@@ -54,6 +61,11 @@ deb_layer = rule(
     attrs = {
         "debs": attr.label_list(allow_files = [".deb"], mandatory = True),
         "excludes": attr.string_list(doc = "fnmatch patterns on the packages' file paths (no leading /) to leave out"),
+        "compile_only": attr.label(
+            allow_single_file = True,
+            doc = "a file of module names (relative to module_root) to precompile (unchecked-hash .pyc, as `files_layer`'s compile); each must be in the layer",
+        ),
+        "module_root": attr.string(doc = "with compile_only: the image directory the module names are relative to"),
         "_tool": _LAYER_TOOL,
     },
 )

@@ -1,7 +1,8 @@
 """Builds one uncompressed, deterministic image layer (a tar).
 
 Subcommands:
-  debs OUT.tar PKG.deb...           the distroless-style base from Debian packages
+  debs OUT.tar PKG.deb... [options] the distroless-style base from Debian packages,
+                                    optionally with precompiled stdlib bytecode
   files OUT.tar MANIFEST [options]  files at chosen paths, optionally pruned,
                                     with stripped shared libraries and with
                                     precompiled bytecode
@@ -165,7 +166,11 @@ def _report_lines(pruned: dict[str, list[int]]) -> list[str]:
 
 
 def base_layer(
-    out: Path, debs: list[Path], excludes: list[str] | None = None, report: Path | None = None
+    out: Path,
+    debs: list[Path],
+    excludes: list[str] | None = None,
+    report: Path | None = None,
+    compile_only: tuple[str, set[str]] | None = None,
 ) -> None:
     """Writes the base layer: the packages plus what their scripts would create.
 
@@ -175,11 +180,16 @@ def base_layer(
       excludes: fnmatch patterns on the (usr-merged) paths of the packages'
         files to leave out; applied before the generated files are added.
       report: optional text file listing what each pattern removed.
+      compile_only: (import root in the image, module names): precompile these
+        modules (see precompile), as the packages' postinst would have
+        (py3compile), but deterministically and for these modules only. Each
+        must be left in the layer by `excludes`.
     """
     entries: dict[str, Entry] = {}
     for deb in sorted(debs):
         deb_entries(deb, entries)
     pruned = prune(entries, excludes or [])
+    compiled = precompile(entries, compile_only) if compile_only is not None else None
     for name in MERGED:
         if name in entries:
             raise SystemExit(f"{name} is a directory in some package; usr-merge failed")
@@ -206,7 +216,12 @@ def base_layer(
     entries["home/nonroot"] = tarutil.directory("home/nonroot", 0o700, NONROOT_UID, NONROOT_UID)
     size = tarutil.write_tar(out, entries)
     if report:
-        lines = [f"kept: {len(entries)} entries, {size} bytes of files", *_report_lines(pruned)]
+        lines = [f"kept: {len(entries)} entries, {size} bytes of files"]
+        if compiled is not None:
+            count, skipped, failed = compiled
+            lines.append(f"precompiled: {count} listed modules ({skipped} other .py files not)")
+            lines += [f"not compiled: {f}" for f in sorted(failed)]
+        lines += _report_lines(pruned)
         report.write_text("\n".join(lines) + "\n")
 
 
@@ -409,6 +424,67 @@ def read_module_list(path: Path) -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
+def precompile(
+    entries: dict[str, Entry], compile_only: tuple[str, set[str]] | None
+) -> tuple[int, int, list[str]]:
+    """Adds an unchecked-hash `.pyc` next to each `.py` entry (or the listed ones).
+
+    The bytecode is compiled for the file's image path (tracebacks name it)
+    and is never checked against the source, so the image needs no writable
+    __pycache__ and the bytes hold no timestamps; see compile_all for why they
+    are the same on every machine.
+
+    Args:
+      entries: the layer's members; regular `.py` files are compiled from
+        their `source` path, or from their in-memory `data` (written to a
+        temporary file first: py_compile reads files).
+      compile_only: (import root in the image, module names): only these
+        modules are compiled. Every name must be provided by a file of the
+        layer (a `.py` or an extension module), so an exclude pattern that
+        removes a listed module fails the build.
+
+    Returns:
+      (.pyc files added, .py files skipped as not listed, "path: error" for
+      each file that did not compile).
+
+    Raises:
+      SystemExit: a listed module is not in the layer.
+    """
+    names = [n for n, e in entries.items() if n.endswith(".py") and e.info.isreg()]
+    if compile_only is not None:
+        root, wanted = compile_only
+        missing = sorted(wanted - set(_module_files(entries, root)))
+        if missing:
+            raise SystemExit(
+                f"{len(missing)} listed modules are not in the layer (first: "
+                f"{', '.join(missing[:5])}): an exclude pattern removed them or the "
+                "dependencies changed; fix the pattern or regenerate the module list"
+            )
+        kept = [n for n in names if module_name(n, root) in wanted]
+        skipped, names = len(names) - len(kept), kept
+    else:
+        skipped = 0
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="layer-compile-") as tmp:
+        jobs = []
+        for name in names:
+            source = entries[name].source
+            if source is None:
+                source = Path(tmp, name)
+                source.parent.mkdir(parents=True, exist_ok=True)
+                source.write_bytes(entries[name].content())
+            jobs.append((str(source), name))
+        # Sorted by source: compile_all's batches, and so the bytes, depend on it.
+        results = compile_all(sorted(jobs))
+    for dest, pyc, error in results:
+        if pyc is None:
+            failed.append(f"{dest}: {error}")
+        else:
+            pyc_path = _pyc_name(dest)
+            entries[pyc_path] = tarutil.regular(pyc_path, pyc)
+    return len(names) - len(failed), skipped, failed
+
+
 def files_layer(
     out: Path,
     manifest: Path,
@@ -453,25 +529,7 @@ def files_layer(
     failed: list[str] = []
     skipped = 0
     if compile_py:
-        jobs = sorted((str(e.source), n) for n, e in entries.items() if n.endswith(".py"))
-        if compile_only is not None:
-            root, wanted = compile_only
-            missing = sorted(wanted - set(_module_files(entries, root)))
-            if missing:
-                raise SystemExit(
-                    f"{len(missing)} listed modules are not in the layer (first: "
-                    f"{', '.join(missing[:5])}): an exclude pattern removed them or the "
-                    "dependencies changed; fix the pattern or regenerate the module list"
-                )
-            kept = [(src, dest) for src, dest in jobs if module_name(dest, root) in wanted]
-            skipped = len(jobs) - len(kept)
-            jobs = kept
-        for dest, pyc, error in compile_all(jobs):
-            if pyc is None:
-                failed.append(f"{dest}: {error}")
-            else:
-                name = _pyc_name(dest)
-                entries[name] = tarutil.regular(name, pyc)
+        _, skipped, failed = precompile(entries, compile_only)
     with tempfile.TemporaryDirectory(prefix="layer-strip-") as workdir:
         stripped = strip_binaries(entries, Path(workdir)) if strip else None
         size = tarutil.write_tar(out, entries)
@@ -497,6 +555,8 @@ def main(argv: list[str]) -> None:
     debs.add_argument("debs", type=Path, nargs="+")
     debs.add_argument("--exclude", action="append", default=[])
     debs.add_argument("--report", type=Path)
+    debs.add_argument("--compile-only", type=Path, help="file of module names to precompile")
+    debs.add_argument("--module-root", help="image directory the module names are relative to")
     files = sub.add_parser("files")
     files.add_argument("out", type=Path)
     files.add_argument("manifest", type=Path)
@@ -507,14 +567,14 @@ def main(argv: list[str]) -> None:
     files.add_argument("--module-root", help="image directory the module names are relative to")
     files.add_argument("--report", type=Path)
     args = parser.parse_args(argv)
+    if (args.compile_only is None) != (args.module_root is None):
+        parser.error("--compile-only and --module-root go together")
+    only = None
+    if args.compile_only is not None:
+        only = (args.module_root, read_module_list(args.compile_only))
     if args.cmd == "debs":
-        base_layer(args.out, args.debs, args.exclude, args.report)
+        base_layer(args.out, args.debs, args.exclude, args.report, only)
     else:
-        if (args.compile_only is None) != (args.module_root is None):
-            parser.error("--compile-only and --module-root go together")
-        only = None
-        if args.compile_only is not None:
-            only = (args.module_root, read_module_list(args.compile_only))
         files_layer(
             args.out, args.manifest, args.exclude, args.compile, args.report, args.strip, only
         )
