@@ -122,12 +122,22 @@ def spread(grid: Any, footprint: Footprint, xp: ModuleType = np) -> Any:
     else:
         grid = grid.astype(xp.float64)
     if all(len(rr) == 1 and rr[0][0] == -rr[0][1] for rr in row_runs.values()):
-        return _spread_centred(grid, {dy: rr[0][1] for dy, rr in row_runs.items()}, xp)
+        return centred_filter(grid, {dy: rr[0][1] for dy, rr in row_runs.items()}, xp)
     return _spread_runs(grid, row_runs, xp)
 
 
-def _spread_centred(grid: Any, rows: dict[int, int], xp: ModuleType) -> Any:
-    """Rows {dy: a} each covering dx in [−a, a]: boxes grow two columns a step."""
+def centred_filter(
+    grid: Any, rows: dict[int, int], xp: ModuleType = np, combine: Any = None
+) -> Any:
+    """``combine`` (add by default, or maximum) of ``grid`` over the footprint whose
+    row dy covers dx in [−a, a] for {dy: a}, on the last two axes.
+
+    Boxes grow two columns a step and each row offset adds its box shifted by dy:
+    O(rows) passes. With add it is :func:`spread`'s sum; with maximum a grey
+    dilation (line strokes, :func:`ggrs.aggregate.lines.thicken`). ``grid`` must be
+    non-negative (the output starts at 0).
+    """
+    combine = xp.add if combine is None else combine
     h, w = grid.shape[-2:]
     out = xp.zeros_like(grid)
     box = grid.copy()
@@ -136,17 +146,17 @@ def _spread_centred(grid: Any, rows: dict[int, int], xp: ModuleType) -> Any:
         while width < half:
             width += 1
             if width < w:
-                box[..., width:] += grid[..., :-width]
-                box[..., :-width] += grid[..., width:]
+                combine(box[..., width:], grid[..., :-width], out=box[..., width:])
+                combine(box[..., :-width], grid[..., width:], out=box[..., :-width])
         for dy, a in rows.items():
             if a != half or abs(dy) >= h:
                 continue
             if dy > 0:
-                out[..., dy:, :] += box[..., :-dy, :]
+                combine(out[..., dy:, :], box[..., :-dy, :], out=out[..., dy:, :])
             elif dy < 0:
-                out[..., :dy, :] += box[..., -dy:, :]
+                combine(out[..., :dy, :], box[..., -dy:, :], out=out[..., :dy, :])
             else:
-                out += box
+                combine(out, box, out=out)
     return out
 
 

@@ -25,7 +25,6 @@ import numpy as np
 from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
 from ggrs.aggregate.points import Points
-from ggrs.errors import DataError
 
 # Points per numpy block: a handful of float64 temporaries of this length stay in
 # the L2 cache, and the Python overhead per block (~20 ufunc calls) stays < 5 %.
@@ -297,31 +296,8 @@ class BinPlan:
         return idx
 
     def grids(self, count: np.ndarray, value_sum: np.ndarray | None, dropped: int) -> Grids:
-        """Wrap flat (layer, row, column) grids of ``n_bins`` values as a :class:`Grids`."""
-        h, w, p = self.height, self.width, self.n_panels
-        shape = (p, self.n_categories, h, w) if self.n_categories else (p, h, w)
-        return Grids(
-            count=count.reshape(shape),
-            value_sum=None if value_sum is None else value_sum.reshape(p, h, w),
-            dropped=dropped,
-        )
-
-
-def check_codes(points: Points, canvas: Canvas) -> None:
-    """Raise DataError when panel or category codes fall outside 0..P-1 / 0..K-1."""
-    for name, codes, n in (
-        ("panel", points.panel, canvas.n_panels),
-        ("category", points.category, points.n_categories),
-    ):
-        if codes is None or len(codes) == 0:
-            continue
-        lo, hi = int(codes.min()), int(codes.max())
-        if lo < 0 or hi >= n:
-            raise DataError(
-                f"{name} codes span {lo}..{hi} but must lie in 0..{n - 1} "
-                f"({n} {'panels on the canvas' if name == 'panel' else 'categories'})"
-            )
-    if points.panel is None and canvas.n_panels != 1:
-        raise DataError(
-            f"the canvas has {canvas.n_panels} panels but the points have no panel codes"
-        )
+        """Wrap flat (layer, row, column) grids of ``n_bins`` values as :class:`Grids`."""
+        return Grids.from_flat(
+            count, value_sum, dropped, n_panels=self.n_panels, n_categories=self.n_categories,
+            height=self.height, width=self.width,
+        )  # fmt: skip

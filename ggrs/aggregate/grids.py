@@ -25,6 +25,23 @@ class Grids:
     value_sum: np.ndarray | None = None
     dropped: int = 0
 
+    @classmethod
+    def from_flat(
+        cls,
+        count: np.ndarray,
+        value_sum: np.ndarray | None,
+        dropped: int,
+        *,
+        n_panels: int,
+        n_categories: int,
+        height: int,
+        width: int,
+    ) -> Grids:
+        """Wrap flat (panel[, category], row, column) counts and sums as grids."""
+        layers = (n_panels, n_categories) if n_categories else (n_panels,)
+        sums = None if value_sum is None else value_sum.reshape(n_panels, height, width)
+        return cls(count=count.reshape(*layers, height, width), value_sum=sums, dropped=dropped)
+
     @property
     def n_panels(self) -> int:
         """P."""

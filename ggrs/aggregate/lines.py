@@ -321,13 +321,10 @@ class _Plan:
 
     def grids(self, count: np.ndarray, value_sum: np.ndarray | None, dropped: int) -> Grids:
         """Wrap the flat (layer, row, column) grids as :class:`Grids`."""
-        h, w, p = self.height, self.width, self.n_panels
-        shape = (p, self.n_categories, h, w) if self.n_categories else (p, h, w)
-        return Grids(
-            count=count.reshape(shape),
-            value_sum=None if value_sum is None else value_sum.reshape(p, h, w),
-            dropped=dropped,
-        )
+        return Grids.from_flat(
+            count, value_sum, dropped, n_panels=self.n_panels, n_categories=self.n_categories,
+            height=self.height, width=self.width,
+        )  # fmt: skip
 
 
 def _axis_table(table: AxisTable, panel: np.ndarray | None, name: str) -> np.ndarray:
@@ -715,13 +712,13 @@ def thicken(grids: Grids, width: float, xp: ModuleType = np) -> Grids:
         raise UsageError(f"line width must be at least 1 pixel; got {width!r}")
     # Lazy: ggrs.shade imports ggrs.aggregate (via grids), so a top-level import
     # would be circular.
-    from ggrs.shade import disk_rows, spread
+    from ggrs.shade import centred_filter, disk_rows, spread
 
     rows = disk_rows(width)
     if rows == {0: 0}:
         return grids
     count = xp.asarray(grids.count)
-    thick = _dilate(count, rows, xp)
+    thick = centred_filter(count, rows, xp, combine=xp.maximum)
     value_sum = None
     if grids.value_sum is not None:
         sums = spread(xp.asarray(grids.value_sum), float(width), xp)
@@ -729,31 +726,3 @@ def thicken(grids: Grids, width: float, xp: ModuleType = np) -> Grids:
         mean = sums / xp.maximum(n, 1.0)
         value_sum = mean * thick
     return Grids(count=thick, value_sum=value_sum, dropped=grids.dropped)
-
-
-def _dilate(grid: Any, rows: dict[int, int], xp: ModuleType) -> Any:
-    """Maximum of ``grid`` over a disk {dy: a} (dx in [−a, a]) on its last two axes.
-
-    Like :func:`ggrs.shade.spread` with max for +: running horizontal maxima of
-    growing width, then one shifted maximum per row offset, O(diameter) passes.
-    """
-    h, w = grid.shape[-2:]
-    out = grid.copy()
-    box = grid.copy()
-    width = 0
-    for half in sorted(set(rows.values())):
-        while width < half:
-            width += 1
-            if width < w:
-                xp.maximum(box[..., width:], grid[..., :-width], out=box[..., width:])
-                xp.maximum(box[..., :-width], grid[..., width:], out=box[..., :-width])
-        for dy, a in rows.items():
-            if a != half or abs(dy) >= h:
-                continue
-            if dy > 0:
-                xp.maximum(out[..., dy:, :], box[..., :-dy, :], out=out[..., dy:, :])
-            elif dy < 0:
-                xp.maximum(out[..., :dy, :], box[..., -dy:, :], out=out[..., :dy, :])
-            else:
-                xp.maximum(out, box, out=out)
-    return out

@@ -24,11 +24,10 @@ import importlib.util
 import sys
 from collections.abc import Callable
 
-from ggrs.aggregate.binning import check_codes
 from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
 from ggrs.aggregate.numpy_backend import aggregate_numpy
-from ggrs.aggregate.points import Points
+from ggrs.aggregate.points import Points, check_codes
 from ggrs.errors import BackendUnavailable, UsageError
 
 Backend = Callable[[Points, Canvas], Grids]

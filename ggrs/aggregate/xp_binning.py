@@ -139,7 +139,7 @@ def flat_bins(
 def check_chunk_codes(xp: ModuleType, name: str, codes: Any, n: int) -> None:
     """Raise DataError when ``codes`` (one chunk) fall outside 0..n-1.
 
-    The same test and message as :func:`ggrs.aggregate.binning.check_codes`, run
+    The same test and message as :func:`ggrs.aggregate.points.check_codes`, run
     on the chunk where it already lives (on a GPU: no pass over host memory).
     """
     if len(codes) == 0:
