@@ -395,8 +395,16 @@ def _thinned(exponents: np.ndarray, target: int) -> np.ndarray:
     return exponents[exponents % stride == 0] if stride > 1 else exponents
 
 
+class _HalfwayMinorBreaks:
+    """Minor breaks half-way between majors in transformed space (curved axes)."""
+
+    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+        """Half-way between majors in transformed space."""
+        return _spaced_minor_breaks(breaks, limits)
+
+
 @dataclass(frozen=True)
-class LogTransform:
+class LogTransform(_HalfwayMinorBreaks):
     """Logarithm to ``base``; non-positive values have no position (NaN, dropped).
 
     Breaks are powers of the base in original units: decades (1, 10, 100) for
@@ -445,10 +453,6 @@ class LogTransform:
             return _mapped_nice_breaks(self, low, high, target)
         return np.sort(pos)
 
-    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
-        """Half-way between majors in transformed space."""
-        return _spaced_minor_breaks(breaks, limits)
-
     def labels(self, breaks: np.ndarray) -> tuple[str, ...]:
         """Original values, each written on its own (1, 10, 100 or 0.01, 1e+06)."""
         values = self.inverse(breaks)
@@ -457,7 +461,7 @@ class LogTransform:
 
 
 @dataclass(frozen=True)
-class SqrtTransform:
+class SqrtTransform(_HalfwayMinorBreaks):
     """Square root; negative values have no position (NaN, dropped)."""
 
     name: str = "sqrt"
@@ -476,10 +480,6 @@ class SqrtTransform:
     def breaks(self, low: float, high: float, target: int) -> np.ndarray:
         """Nice breaks of the original range, at their square roots."""
         return _mapped_nice_breaks(self, low, high, target)
-
-    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
-        """Half-way between majors in transformed space."""
-        return _spaced_minor_breaks(breaks, limits)
 
     def labels(self, breaks: np.ndarray) -> tuple[str, ...]:
         """Original values in one common format."""
@@ -541,7 +541,7 @@ def _spaced_outwards(
 
 
 @dataclass(frozen=True)
-class AsinhTransform:
+class AsinhTransform(_HalfwayMinorBreaks):
     """asinh(x / cofactor): linear within about ±cofactor, logarithmic beyond (cytometry)."""
 
     cofactor: float = 1.0
@@ -560,17 +560,13 @@ class AsinhTransform:
         """0 and ±10^k (see :func:`_symmetric_breaks`)."""
         return _symmetric_breaks(self, low, high, target)
 
-    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
-        """Half-way between majors in transformed space."""
-        return _spaced_minor_breaks(breaks, limits)
-
     def labels(self, breaks: np.ndarray) -> tuple[str, ...]:
         """Original values, each on its own."""
         return _label_each(np.array([float(f"{v:.10g}") for v in self.inverse(breaks)]))
 
 
 @dataclass(frozen=True)
-class LogicleTransform:
+class LogicleTransform(_HalfwayMinorBreaks):
     """The logicle scale (Parks, Roederer and Moore 2006; Moore and Parks 2012).
 
     Data value T sits at 1 and 0 at the scale value x1; the biexponential
@@ -654,10 +650,6 @@ class LogicleTransform:
     def breaks(self, low: float, high: float, target: int) -> np.ndarray:
         """0 and ±10^k (see :func:`_symmetric_breaks`)."""
         return _symmetric_breaks(self, low, high, target)
-
-    def minor_breaks(self, breaks: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
-        """Half-way between majors in transformed space."""
-        return _spaced_minor_breaks(breaks, limits)
 
     def labels(self, breaks: np.ndarray) -> tuple[str, ...]:
         """Original values, each on its own (the Newton solve leaves ~1e-12 noise)."""
