@@ -353,6 +353,15 @@ def _legend_plan(legend: Legend, theme: Theme, vertical: bool, max_len: int) -> 
     return _key_plan(legend, theme, vertical, max_len)
 
 
+def _legend_metrics(
+    legend: Legend, theme: Theme
+) -> tuple[int, int, int, tuple[int, int], TextElement | None]:
+    """Margin, key size and text gap in pixels, the title's size, the label style."""
+    margin, key = _px(theme.legend_margin), _px(theme.legend_key_size)
+    gap = _px(theme.legend_text_margin)
+    return margin, key, gap, _legend_title(legend, theme), theme.legend_text
+
+
 def _legend_title(legend: Legend, theme: Theme) -> tuple[int, int]:
     if theme.legend_title is None or not legend.title:
         return 0, 0
@@ -362,11 +371,7 @@ def _legend_title(legend: Legend, theme: Theme) -> tuple[int, int]:
 def _colourbar_plan(
     legend: ContinuousLegend, theme: Theme, vertical: bool, max_len: int
 ) -> LegendLayout:
-    m = _px(theme.legend_margin)
-    key = _px(theme.legend_key_size)
-    gap = _px(theme.legend_text_margin)
-    tw, th = _legend_title(legend, theme)
-    style = theme.legend_text
+    m, key, gap, (tw, th), style = _legend_metrics(legend, theme)
     lw, lh = _max_size(legend.labels, style)
     low, high = legend.limits
     span = (high - low) or 1.0
@@ -429,11 +434,7 @@ def _colourbar_plan(
 def _key_plan(
     legend: CategoricalLegend, theme: Theme, vertical: bool, max_len: int
 ) -> LegendLayout:
-    m = _px(theme.legend_margin)
-    key = _px(theme.legend_key_size)
-    gap = _px(theme.legend_text_margin)
-    tw, th = _legend_title(legend, theme)
-    style = theme.legend_text
+    m, key, gap, (tw, th), style = _legend_metrics(legend, theme)
     n = len(legend.labels)
     sizes = [
         text.measure(s, style.size, style.bold) if style is not None else (0, 0)
