@@ -10,7 +10,7 @@ grid of tiles; :mod:`ggrs.heatmap` draws it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,6 +35,8 @@ class Layer:
         category: colour category code per row, or None; ``n_categories`` levels.
         value: continuous colour value per row, or None.
         y0: bar baselines (None: 0), used by bar charts only.
+        rects: the layer's bars when they were dodged with other layers'
+            (:func:`dodged_bars`); None computes them from this layer alone.
     """
 
     x: np.ndarray
@@ -44,6 +46,7 @@ class Layer:
     n_categories: int = 0
     value: np.ndarray | None = None
     y0: np.ndarray | None = None
+    rects: Rects | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class Style:
 
 def bar_rects(layer: Layer) -> Rects:
     """The bars of a layer: dodged by colour category, from y0 (or 0) to y."""
+    if layer.rects is not None:
+        return layer.rects
     return bars.bar_rects(
         layer.x,
         layer.y,
@@ -77,6 +82,54 @@ def bar_rects(layer: Layer) -> Rects:
         n_categories=layer.n_categories,
         value=layer.value,
     )
+
+
+def dodged_bars(layers: list[Layer]) -> tuple[list[Layer], Rects]:
+    """Bars of several layers side by side: each (layer, colour) pair gets its own
+    sub-slot at an x, as colours do within one layer.
+
+    Returns the layers carrying their rectangles (:attr:`Layer.rects`) and all
+    rectangles together (for the scales).
+    """
+    if len(layers) == 1:
+        rects = bar_rects(layers[0])
+        return [replace(layers[0], rects=rects)], rects
+    k = max(layers[0].n_categories, 1)
+    coloured = layers[0].category is not None
+
+    def joined(name: str) -> np.ndarray | None:
+        parts = [getattr(layer, name) for layer in layers]
+        return None if parts[0] is None else np.concatenate(parts)
+
+    # The dodge key: layer × colours + colour, so layers never share a sub-slot.
+    key = np.concatenate(
+        [
+            np.full(len(layer.x), index * k, dtype=np.int64) + (layer.category if coloured else 0)
+            for index, layer in enumerate(layers)
+        ]
+    )
+    y0 = None
+    if any(layer.y0 is not None for layer in layers):
+        y0 = np.concatenate(
+            [layer.y0 if layer.y0 is not None else np.zeros(len(layer.x)) for layer in layers]
+        )
+    every = bars.bar_rects(
+        joined("x"), joined("y"), y0, panel=joined("panel"), category=key,
+        n_categories=k * len(layers), value=joined("value"),
+    )  # fmt: skip
+    owner = every.category // k
+    out = []
+    for index, layer in enumerate(layers):
+        rows = np.flatnonzero(owner == index)
+        part = Rects(
+            x0=every.x0[rows], x1=every.x1[rows], y0=every.y0[rows], y1=every.y1[rows],
+            panel=None if every.panel is None else every.panel[rows],
+            category=every.category[rows] % k if coloured else None,
+            n_categories=layer.n_categories,
+            value=None if every.value is None else every.value[rows],
+        )  # fmt: skip
+        out.append(replace(layer, rects=part))
+    return out, every
 
 
 def draw(chart: str, layer: Layer, canvas: Canvas, style: Style) -> tuple[np.ndarray, str]:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ggrs import geoms, heatmap, io, palettes, panels, scales, shade, stencils
+from ggrs import bars, geoms, heatmap, io, palettes, panels, scales, shade, stencils
 from ggrs.aggregate import Canvas, gpu_backend
 from ggrs.aggregate.rects import Rects
 from ggrs.compose import layout, theme
@@ -160,11 +160,13 @@ def render_data(
         )
     plot_theme = _theme(props)
 
+    if request.chart == "heatmap" and data.color_codes is None and data.color_values is None:
+        # A heatmap without a colour factor colours its cells by the y value (in
+        # its own units: the axes of a heatmap are the facets, not x and y).
+        data = replace(data, color_values=data.y, color_title=data.y_title)
+
     # Axis transforms: positions move to transformed space once, for every page.
     data, axis_settings = _transform_axes(data, request, report)
-    if request.chart == "heatmap" and data.color_codes is None and data.color_values is None:
-        # A heatmap without a colour factor colours its cells by the y value.
-        data = replace(data, color_values=data.y, color_title=data.y_title)
 
     # Colours are trained on the whole table so that pages compare.
     legend, colourings = _train_colour(data, request, props)
@@ -209,8 +211,9 @@ def _layered_page(
     scale_page = page
     if request.chart == "bar":
         # Bars reach from their baseline and are as wide as the x spacing allows:
-        # the scales are trained on the rectangles, not on the points.
-        rects = [geoms.bar_rects(layer) for layer in layers]
+        # the scales are trained on the rectangles, not on the points, and given
+        # cell ranges (Tercen's) widen to hold them.
+        layers, rects = geoms.dodged_bars(layers)
         scale_page = _rect_page(page, rects)
 
     # Scales: x and y ranges per panel (free per facet row/column as asked).
@@ -274,25 +277,29 @@ def _page_layers(page: _Page) -> list[geoms.Layer]:
     return [layer(order[bounds[k] : bounds[k + 1]]) for k in range(page.n_layers)]
 
 
-def _rect_page(page: _Page, rects: Sequence[Rects]) -> _Page:
-    """A page whose rows are the rectangles' corners, to train scales on bars."""
-    n_cols = page.cols.n_levels
-
-    def both(low: str, high: str) -> np.ndarray:
-        return np.concatenate([v for r in rects for v in (getattr(r, low), getattr(r, high))])
-
-    panel = np.concatenate(
-        [
-            np.tile(r.panel if r.panel is not None else np.zeros(len(r.x0), np.int64), 2)
-            for r in rects
-        ]
-    ).astype(np.int64)
-    x, y = both("x0", "x1"), both("y0", "y1")
+def _rect_page(page: _Page, rects: Rects) -> _Page:
+    """A page whose rows are the rectangles' corners, to train scales on bars;
+    given cell limits widen to the bars' extent."""
+    n_rows, n_cols = page.rows.n_levels, page.cols.n_levels
+    panel = np.zeros(len(rects), np.int64) if rects.panel is None else rects.panel.astype(np.int64)
+    panel = np.tile(panel, 2)
+    x = np.concatenate((rects.x0, rects.x1))
+    y = np.concatenate((rects.y0, rects.y1))
     rows = panels.Factor(panel // n_cols, page.rows.labels, page.rows.names)
     cols = panels.Factor(panel % n_cols, page.cols.labels, page.cols.names)
+    x_cover, y_cover = bars.bar_limits(rects, n_rows * n_cols)
+
+    def widened(cells: np.ndarray | None, cover: np.ndarray) -> np.ndarray | None:
+        if cells is None:
+            return None
+        flat = cells.reshape(-1, 2)
+        low, high = np.fmin(flat[:, 0], cover[:, 0]), np.fmax(flat[:, 1], cover[:, 1])
+        return np.column_stack((low, high)).reshape(cells.shape)
+
     return replace(
         page, x=x, y=y, finite=np.isfinite(x) & np.isfinite(y), rows=rows, cols=cols,
         category=None, value=None, layer=None, y0=None,
+        x_limits=widened(page.x_limits, x_cover), y_limits=widened(page.y_limits, y_cover),
     )  # fmt: skip
 
 
@@ -320,14 +327,15 @@ def _heatmap_page(
     )
     plan = layout.compute_layout(fig, plot_theme)
     how = props["heatmap.cell.aggregation"]
-    ok = page.finite
+    # Every row counts, whatever its x and y: the cell is its position; rows
+    # without a finite colour value are left out by cell_values itself.
     if page.category is not None:
         cells = heatmap.cell_categories(
-            page.category, page.rows.codes, page.cols.codes, n_rows, n_cols, how, ok=ok
+            page.category, page.rows.codes, page.cols.codes, n_rows, n_cols, how
         )
     else:
         cells = heatmap.cell_values(
-            page.value, page.rows.codes, page.cols.codes, n_rows, n_cols, how, ok=ok
+            page.value, page.rows.codes, page.cols.codes, n_rows, n_cols, how
         )
     tiles = heatmap.cell_colours(cells, colouring)
     width, height = plan.panel_size
@@ -609,9 +617,30 @@ def _transform_axes(
         cells = getattr(data, f"{axis}_limits")
         if cells is not None:
             changes[f"{axis}_limits"] = transform.forward(cells)
+        if axis == "y" and request.chart == "bar":
+            changes["y0"] = _bar_baseline(data.y0, values, ok, transform)
     if changes:
         data = replace(data, finite=finite, **changes)
     return data, AxisSettings(**settings)  # type: ignore[arg-type]
+
+
+def _bar_baseline(
+    y0: np.ndarray | None, y: np.ndarray, ok: np.ndarray, transform: scales.Transform
+) -> np.ndarray | None:
+    """Bar baselines moved to the transformed y axis.
+
+    Given baselines are transformed like y. The default baseline 0 goes where 0
+    lies on the axis (0 on sqrt and asinh, logicle's x1); on log axes, where 0 has
+    no position, bars rise from the smallest y instead (ggplot2 draws them from
+    the panel's bottom edge).
+    """
+    if y0 is not None:
+        return transform.forward(y0)
+    zero = float(transform.forward(np.zeros(1))[0])
+    if np.isfinite(zero):
+        return None if zero == 0.0 else np.full(len(y), zero)
+    low = float(y[ok].min()) if ok.any() else 0.0
+    return np.full(len(y), low)
 
 
 def _train_scales(

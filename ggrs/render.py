@@ -191,6 +191,12 @@ def build_request(properties: props_mod.Properties) -> pipeline.PlotRequest:
             mapping[key] = value
     if not mapping.get("y"):
         raise UsageError("--y is required: name the column to plot on the y axis (or use --demo)")
+    ys = [mapping["y"]] if isinstance(mapping["y"], str) else list(mapping["y"])
+    if any(not name.strip() for name in ys) or len(set(ys)) != len(ys):
+        raise UsageError(
+            f"--y={','.join(ys)}: name each y column once, separated by commas, without "
+            "empty names (several columns draw one layer each)"
+        )
     return pipeline.PlotRequest(
         aes=pipeline.Aesthetics(
             x=mapping.get("x"),

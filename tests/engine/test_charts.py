@@ -66,7 +66,7 @@ def test_bar_scales_reach_the_baseline_and_the_bar_edges():
     table = pa.table({"x": [1.0, 2.0, 3.0], "y": [5.0, 6.0, 7.0]})
     data = pipeline.prepare(table, pipeline.Aesthetics(y="y", x="x"))
     page = pipeline._select_page(data, 0)
-    rects = [pipeline.geoms.bar_rects(layer) for layer in pipeline._page_layers(page)]
+    _, rects = pipeline.geoms.dodged_bars(pipeline._page_layers(page))
     (view,) = pipeline._train_scales(pipeline._rect_page(page, rects), "free_y", data)
     # Bars 0.9 wide around x = 1..3, from 0 up to y: ggplot2's ranges before expansion.
     assert view.x.limits == scales.train_axis(0.55, 3.45).limits
@@ -136,3 +136,59 @@ def test_heatmap_is_one_panel_of_tiles_first_row_on_top():
     assert tuple(raster[h // 4, 3 * w // 4, :3]) == colour(4.0)
     assert tuple(raster[3 * h // 4, 3 * w // 4, :3]) == colour(2.0)
     assert (raster[..., 3] == 255).all()
+
+
+def test_bar_layers_are_dodged_side_by_side():
+    table = pa.table({"x": [1.0, 2.0], "a": [2.0, 4.0], "b": [3.0, 5.0]})
+    data = pipeline.prepare(table, pipeline.Aesthetics(y=("a", "b"), x="x"))
+    page = pipeline._select_page(data, 0)
+    layers, every = pipeline.geoms.dodged_bars(pipeline._page_layers(page))
+    first, second = (layer.rects for layer in layers)
+    # Each x's 0.9-wide slot is split between the two layers, a on the left.
+    np.testing.assert_allclose(first.x0, [0.55, 1.55])
+    np.testing.assert_allclose(first.x1, [1.0, 2.0])
+    np.testing.assert_allclose(second.x0, [1.0, 2.0])
+    np.testing.assert_allclose(second.y1, [3.0, 5.0])
+    assert first.category is None and len(every) == 4
+
+
+def test_bars_widen_given_cell_limits_to_hold_the_bars():
+    table = pa.table({"x": [1.0, 2.0, 3.0], "y": [5.0, 6.0, 7.0]})
+    data = pipeline.prepare(table, pipeline.Aesthetics(y="y", x="x"))
+    data = pipeline.replace(
+        data, x_limits=np.array([[[1.0, 3.0]]]), y_limits=np.array([[[5.0, 7.0]]])
+    )
+    page = pipeline._select_page(data, 0)
+    _, rects = pipeline.geoms.dodged_bars(pipeline._page_layers(page))
+    (view,) = pipeline._train_scales(pipeline._rect_page(page, rects), "free_y", data)
+    assert view.x.limits == scales.train_axis(0.55, 3.45).limits
+    assert view.y.limits == scales.train_axis(0.0, 7.0).limits
+
+
+def test_heatmap_cells_ignore_x_and_keep_the_colour_in_original_units():
+    table = pa.table(
+        {"r": ["a", "b"], "c": ["u", "u"], "x": [1.0, float("nan")], "v": [10.0, 1000.0]}
+    )
+    aes = pipeline.Aesthetics(y="v", x="x", rows=("r",), cols=("c",))
+    props = {"plot.width": "300", "plot.height": "300", "axis.y.transform": "log10"}
+    req = request(aes, "heatmap", **props)
+    (page,) = pipeline.render_table(table, req)
+    data = pipeline.replace(pipeline.prepare(table, aes), color_values=np.array([10.0, 1000.0]))
+    legend, _ = pipeline._train_colour(data, req, req.properties)
+    assert legend.limits == (10.0, 1000.0)  # not log10 units
+    # The NaN x of row "b" does not blank its tile: the same picture as without x.
+    without_x = request(pipeline.replace(aes, x=None), "heatmap", **props)
+    (same,) = pipeline.render_table(table, without_x)
+    np.testing.assert_array_equal(rgb(page), rgb(same))
+
+
+def test_bars_on_a_log_axis_rise_from_the_smallest_value():
+    transform = scales.parse_transform("log10")
+    y = transform.forward(np.array([10.0, 1000.0]))
+    ok = np.isfinite(y)
+    np.testing.assert_array_equal(pipeline._bar_baseline(None, y, ok, transform), [1.0, 1.0])
+    np.testing.assert_array_equal(
+        pipeline._bar_baseline(np.array([100.0, 100.0]), y, ok, transform), [2.0, 2.0]
+    )
+    sqrt = scales.parse_transform("sqrt")
+    assert pipeline._bar_baseline(None, y, ok, sqrt) is None  # 0 stays 0

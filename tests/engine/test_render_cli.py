@@ -141,3 +141,11 @@ def test_many_facets_give_a_clear_layout_error(tmp_path):
         f"--output={tmp_path / 'o.png'}",
     )
     assert_clean_error(result, 1, "10000")
+
+
+@pytest.mark.parametrize("ys", ["value,", ",value", "value,value"])
+def test_y_columns_are_named_once_and_not_empty(tmp_path, ys):
+    table = tmp_path / "t.csv"
+    table.write_text("value\n1\n2\n")
+    result = render(f"--input={table}", f"--y={ys}", f"--output={tmp_path / 'out.png'}")
+    assert_clean_error(result, 2, "--y=", "once")
