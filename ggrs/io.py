@@ -342,7 +342,7 @@ def _assemble(path: Path, schema: pa.Schema, n_rows: int, pieces: Iterable[pa.Ta
                 # Dictionaries differ: this column keeps chunks from here on (this
                 # piece's are added below).
                 chunks[name] = _dictionary_chunks(
-                    dense.pop(name), valid.pop(name, None), shared.pop(name), start
+                    dense.pop(name), valid.pop(name, None), shared.pop(name, None), start
                 )
                 continue
             at = start
@@ -410,7 +410,7 @@ def _same_dictionary(
 
 
 def _dictionary_chunks(
-    indices: np.ndarray, valid: np.ndarray | None, dictionary: pa.Array, n_rows: int
+    indices: np.ndarray, valid: np.ndarray | None, dictionary: pa.Array | None, n_rows: int
 ) -> list[pa.Array]:
     """The first `n_rows` rows of a dictionary column as one chunk (their indices are
     copied: the preallocated array is dropped)."""

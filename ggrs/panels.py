@@ -87,8 +87,9 @@ def column_factor(column: pa.ChunkedArray | pa.Array, name: str = "") -> Factor:
         fast = _dictionary_factor(column, name)
         if fast is not None:
             return fast
-        if pa.types.is_floating(column.type.value_type):
-            column = column.dictionary_decode()  # NaN values become NA below
+        if pa.types.is_floating(column.type.value_type) or column.dictionary.null_count:
+            # NaN values, and nulls inside the dictionary itself, become NA below.
+            column = column.dictionary_decode()
     if pa.types.is_integer(column.type) and column.null_count == 0 and len(column):
         small = _small_integer_factor(_numpy(column), name)
         if small is not None:

@@ -42,7 +42,7 @@ import numpy as np
 from ggrs.aggregate.binning import AxisTable, BinPlan
 from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
-from ggrs.aggregate.points import Points
+from ggrs.aggregate.points import Points, check_codes
 from ggrs.errors import BackendUnavailable
 
 cache_problem: str | None = None
@@ -289,7 +289,10 @@ def aggregate_numba(points: Points, canvas: Canvas) -> Grids:
 
     Raises:
         BackendUnavailable: numba cannot be imported.
+        DataError: panel or category codes outside the canvas (the compiled loop
+            does not check its indices, so they are checked here first).
     """
+    check_codes(points, canvas)
     kernel, single = _compile()
     plan = BinPlan(points, canvas)
     n = len(points)

@@ -104,6 +104,17 @@ def continuous_stops(spec: ColourSpec, palette: str) -> Stops | None:
     keep = spec.user_defined or spec.palette.lower() == "divergent"
     stops = palette_stops(spec.elements, palette, keep)
     quartiles = spec.table.quartiles.get(spec.factor) if spec.table is not None else None
-    if spec.user_defined or quartiles is None:
+    if not spec.user_defined and quartiles is not None:
+        stops = quartile_rescale(stops, quartiles)
+    return _spanning(stops)
+
+
+def _spanning(stops: Stops) -> Stops:
+    """`stops` as they are when they span a range; else the first and last colour
+    around their one value (a constant colour column, a one-element palette), as
+    ggplot2 widens a zero-width range: ±0.5 around 0, else ±5 %."""
+    low, high = stops[0][0], stops[-1][0]
+    if len(stops) >= 2 and high > low:
         return stops
-    return quartile_rescale(stops, quartiles)
+    half = 0.5 if low == 0 else 0.05 * abs(low)
+    return ((low - half, stops[0][1]), (low + half, stops[-1][1]))

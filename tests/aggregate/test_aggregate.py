@@ -372,3 +372,12 @@ def test_numba_caches_in_a_private_temporary_folder_when_nothing_else_is_writabl
     (folder,) = tmp_path.glob("ggrs-numba-cache-*")
     assert folder.stat().st_mode & 0o777 == 0o700
     assert list(folder.glob("*/numba_backend._count_*.nbi"))
+
+
+def test_numba_checks_codes_itself():
+    numba_backend = pytest.importorskip("ggrs.aggregate.numba_backend")
+    points = Points(x=np.zeros(3), y=np.zeros(3), panel=np.array([0, 1, 7]))
+    canvas = Canvas(width=4, height=4, x_ranges=[(-1, 1)] * 2, y_ranges=[(-1, 1)] * 2)
+    # The compiled loop does not bound its indices: a code past the canvas must stop here.
+    with pytest.raises(DataError, match=r"panel codes span 0\.\.7 but must lie in 0\.\.1"):
+        numba_backend.aggregate_numba(points, canvas)

@@ -77,3 +77,22 @@ def test_unreadable_row_group_is_a_data_error(tmp_path):
         read_table(path)
     assert type(caught.value).__name__ == "DataError"
     assert str(caught.value).startswith(f"cannot read {path} as Parquet")
+
+
+def test_a_first_dictionary_too_long_for_its_index_type_still_reads(tmp_path):
+    # int8 indices but 200 dictionary entries: the shared-dictionary path cannot
+    # start, so the column keeps its chunks (it used to raise a bare KeyError).
+    words = pa.array([f"v{i:03d}" for i in range(200)])
+    column = pa.DictionaryArray.from_arrays(pa.array([0, 127], pa.int8()), words)
+    schema = pa.schema([("x", pa.float32()), ("k", pa.dictionary(pa.int8(), pa.string()))])
+    table = pa.Table.from_arrays([pa.array(np.zeros(2, np.float32)), column], schema=schema)
+    path = tmp_path / "big_first.parquet"
+    pq.write_table(table, path)
+    assert read_table(path).column("k").to_pylist() == ["v000", "v127"]
+
+
+def test_nulls_inside_a_dictionary_become_the_na_level():
+    column = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], pa.int32()), pa.array(["a", None]))
+    factor = column_factor(column, "c")
+    assert factor.labels == ("a", "NA")
+    assert factor.codes.tolist() == [0, 1, 0]

@@ -136,3 +136,22 @@ def test_data_stops_lut_refuses_bad_stops(stops, message):
 def test_data_stops_lut_needs_two_entries():
     with pytest.raises(UsageError, match="at least 2 entries"):
         palettes.data_stops_lut(((0.0, BLACK), (1.0, WHITE)), n=1)
+
+
+@pytest.mark.parametrize(
+    ("elements", "user_defined", "quartiles"),
+    [
+        (((5.0, (0, 0, 255)), (5.0, (255, 0, 0))), False, (5.0, 5.0, 5.0)),  # constant column
+        (((1.0, (0, 0, 255)),), True, None),  # a one-element user palette
+    ],
+)
+def test_stops_without_a_span_are_widened_around_their_value(elements, user_defined, quartiles):
+    table = context.TableInfo("t", 0, ("v",), "color_0", {"v": quartiles}) if quartiles else None
+    spec = context.ColourSpec("v", True, "Jet", user_defined, table, elements)
+    stops = colours.continuous_stops(spec, "Jet")
+    value = elements[0][0]
+    assert [v for v, _ in stops] == pytest.approx([value * 0.95, value * 1.05])
+    # The palette's two ends (Jet's for a Jet palette, the user's own colour else).
+    ends = (palettes.stops("Jet")[0][1], palettes.stops("Jet")[-1][1])
+    assert (stops[0][1], stops[-1][1]) == (ends if not user_defined else (elements[0][1],) * 2)
+    palettes.data_stops_lut(stops)  # usable: no DataError
