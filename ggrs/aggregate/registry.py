@@ -102,8 +102,9 @@ def aggregate(points: Points, canvas: Canvas, backend: str = "auto") -> Grids:
     Args:
         points: coordinates plus optional panel codes, category codes or values.
         canvas: panel pixel size and per-panel data ranges.
-        backend: "numpy", "numba", "datashader" or "auto" (numpy for small inputs,
-            see :func:`choose_backend`). Every backend returns identical grids.
+        backend: "numpy", "numba", "datashader", "gpu" (CuPy; the grids come back
+            to host memory) or "auto" (CPU backends only: numpy for small inputs,
+            see :func:`choose_backend`). Every backend returns identical counts.
 
     Returns:
         The grids: counts (per category when the points have categories), value
@@ -115,6 +116,12 @@ def aggregate(points: Points, canvas: Canvas, backend: str = "auto") -> Grids:
         DataError: panel or category codes outside the canvas / category count.
     """
     global _large_points
+    if backend == "gpu":
+        # Imported here: the GPU module imports this package. It raises
+        # BackendUnavailable naming what is missing (CuPy, a device, a driver).
+        from ggrs.aggregate import gpu_backend
+
+        return gpu_backend.aggregate_gpu(points, canvas)
     if backend == "auto":
         backend = choose_backend(points, canvas)
         if len(points) >= AUTO_NUMBA_WARM_THRESHOLD:

@@ -249,8 +249,8 @@ def test_errors_name_the_problem():
         aggregate(
             Points(x, x, category=np.array([0, 5]), n_categories=2), Canvas(2, 2, (0, 2), (0, 2))
         )
-    with pytest.raises(UsageError, match="unknown aggregation backend 'gpu'"):
-        aggregate(Points(x, x), Canvas(2, 2, (0, 2), (0, 2)), backend="gpu")
+    with pytest.raises(UsageError, match="unknown aggregation backend 'tpu'"):
+        aggregate(Points(x, x), Canvas(2, 2, (0, 2), (0, 2)), backend="tpu")
     with pytest.raises(DataError, match="dtype int64"):
         Points(np.array([1, 2]), x)
     with pytest.raises(DataError, match="differ in length"):

@@ -241,6 +241,9 @@ def test_unusable_gpu_is_an_error_naming_the_reason(with_cupy, module, message):
     one = np.array([0.5])
     with pytest.raises(BackendUnavailable, match="backend=gpu cannot run: " + message):
         gpu_backend.aggregate_gpu(Points(one, one), Canvas(1, 1, (0, 1), (0, 1)))
+    # The same through the registry's name for it.
+    with pytest.raises(BackendUnavailable, match="backend=gpu cannot run: " + message):
+        aggregate(Points(one, one), Canvas(1, 1, (0, 1), (0, 1)), backend="gpu")
     with pytest.raises(BackendUnavailable, match=message):
         gpu_backend.use_gpu("gpu", 10)
     # auto never fails for want of a GPU: it says why it stays on the CPU.
@@ -260,7 +263,7 @@ def test_device_grids_equal_the_numpy_backend(with_cupy, kind):
     cp = with_cupy(fake_cupy())
     rng = np.random.default_rng(8)
     points, canvas = random_case(rng, 5000, panels=12, free=True, kind=kind, dtype=np.float32)
-    assert_same_grids(gpu_backend.aggregate_gpu(points, canvas), aggregate(points, canvas, "numpy"))
+    assert_same_grids(aggregate(points, canvas, "gpu"), aggregate(points, canvas, "numpy"))
     # Every column crossed once, plus the few-hundred-byte range tables.
     columns = gpu_backend.input_bytes_per_point(points) * len(points)
     assert columns <= sum(cp.sent) <= columns + 1024
