@@ -113,6 +113,20 @@ def output_format_name(output_format: str) -> str:
     return fmt
 
 
+def compression_mode(compression: str) -> str:
+    """The ``png.compression`` setting normalised (``fast``, ``default``, ``best``).
+
+    Raises:
+        UsageError: not one of :data:`COMPRESSIONS`.
+    """
+    mode = compression.strip().lower()
+    if mode not in COMPRESSIONS:
+        raise UsageError(
+            f"png.compression must be one of {', '.join(COMPRESSIONS)}; got {compression!r}"
+        )
+    return mode
+
+
 def encode_png(image: Image.Image, compression: str = "fast") -> bytes:
     """Encode ``image`` (RGB, RGBA or L) as deterministic PNG bytes.
 
@@ -126,11 +140,7 @@ def encode_png(image: Image.Image, compression: str = "fast") -> bytes:
     Raises:
         UsageError: ``compression`` is not one of :data:`COMPRESSIONS`.
     """
-    mode = compression.strip().lower()
-    if mode not in COMPRESSIONS:
-        raise UsageError(
-            f"png.compression must be one of {', '.join(COMPRESSIONS)}; got {compression!r}"
-        )
+    mode = compression_mode(compression)
     if image.mode not in _COLOUR_TYPES:
         image = image.convert("RGB")
     if mode == "best":

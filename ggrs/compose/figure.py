@@ -1,7 +1,8 @@
 """Draw a laid-out figure: chrome around the data rasters, into one RGB image.
 
-Drawing order follows ggplot2: plot background, panel backgrounds, minor then
-major grid, data, panel border and axis lines, ticks, strips, texts, legend.
+Drawing order follows ggplot2: plot background, panel backgrounds with minor
+then major grid, ticks and strips, the data, panel borders and axis lines, the
+legend's chrome, the texts, and last the legend's key symbols.
 
 The chrome's geometry is :mod:`ggrs.compose.chrome`'s (and the legend's
 :mod:`ggrs.compose.legend`'s), shared with the SVG drawer; this module paints

@@ -50,7 +50,6 @@ LINE_KEY_MARGIN = 0.1
 BAR_KEY_INSET = 1
 
 #: pch codes the legend draws (all of ggrs.stencils.SHAPES).
-SUPPORTED_SHAPES = frozenset(stencils.SHAPES)
 
 
 @dataclass(frozen=True)

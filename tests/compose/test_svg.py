@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -188,7 +189,8 @@ def test_hsvg_embeds_each_panel_raster_exactly():
     for image, raster, (x0, y0, x1, y1) in zip(images, rasters, layout.panels, strict=True):
         geometry = [image.get(k) for k in ("x", "y", "width", "height")]
         assert geometry == [str(x0), str(y0), str(x1 - x0), str(y1 - y0)]
-        href = image.get("href")
+        # SVG 1.1's xlink:href: older viewers ignore a bare href.
+        href = image.get("{http://www.w3.org/1999/xlink}href")
         assert href.startswith("data:image/png;base64,")
         with Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))) as png:
             assert png.mode == "RGBA"
@@ -319,3 +321,13 @@ def test_key_symbols_are_the_png_legend_shapes(first):
         diff = np.abs(shown[y0:y1, x0:x1].astype(np.int16) - png[y0:y1, x0:x1])
         # Same geometry, two anti-aliasers (4× box filter vs coverage): measured ≤ 4.6.
         assert diff.mean() < 6, shapes
+
+
+def test_undecodable_text_and_zoomed_runs():
+    fig, layout, theme, rasters = setup()
+    # A lone surrogate (an undecodable byte of a command-line argument) is replaced.
+    assert "\ufffd" in svg.text_element(replace(layout.texts()[0], text="a\udcffb"))
+    root = ET.fromstring(svg.draw_svg(fig, layout, theme, rasters, embed_data=False))
+    # Data runs render edge to edge: no anti-aliased seams between colours.
+    groups = [g for g in root.iter(f"{NS}g") if g.get("shape-rendering") == "crispEdges"]
+    assert len(groups) == len(layout.panels)
