@@ -104,9 +104,10 @@ def expand_range(
 
 
 def _zero_width(low: float, high: float) -> bool:
-    """True when the range is empty up to float rounding (like scales::zero_range)."""
+    """True when the range is empty up to float rounding (like scales::zero_range),
+    or so narrow (below 1e-300) that a tenth of it underflows to subnormals."""
     scale = max(abs(low), abs(high))
-    return high - low <= 1000 * np.finfo(np.float64).eps * scale
+    return high - low <= max(1000 * np.finfo(np.float64).eps * scale, 1e-300)
 
 
 # --- breaks ---------------------------------------------------------------------------
@@ -120,15 +121,16 @@ def _simplicity(i: int, j: int, lmin: float, lmax: float, lstep: float) -> float
 
 
 def _coverage(dmin: float, dmax: float, lmin: float, lmax: float) -> float:
-    span = dmax - dmin
-    return 1 - 0.5 * ((dmax - lmax) ** 2 + (dmin - lmin) ** 2) / (0.1 * span) ** 2
+    # Ratios before squares: squaring a gap of 1e200 would overflow a Python float.
+    unit = 0.1 * (dmax - dmin)
+    return 1 - 0.5 * (((dmax - lmax) / unit) ** 2 + ((dmin - lmin) / unit) ** 2)
 
 
 def _coverage_max(dmin: float, dmax: float, span: float) -> float:
     data_span = dmax - dmin
     if span > data_span:
         half = (span - data_span) / 2
-        return 1 - half**2 / (0.1 * data_span) ** 2
+        return 1 - (half / (0.1 * data_span)) ** 2
     return 1.0
 
 

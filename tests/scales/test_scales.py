@@ -36,6 +36,13 @@ def test_breaks_are_short_decimals():
             assert len(repr(float(b))) <= 12, (low, high, b)  # never 0.30000000000000004
 
 
+def test_extreme_ranges_get_breaks_not_overflow():
+    # Squares of gaps near 1e200 overflow a Python float; a tenth of 1e-323 is 0.
+    assert scales.nice_breaks(-1e200, 1e200).tolist() == pytest.approx([-5e199, 0.0, 5e199])
+    assert scales.nice_breaks(-1e307, 1e307).tolist() == [-1e307, -5e306, 0.0, 5e306, 1e307]
+    assert scales.nice_breaks(-5e-324, 5e-324).tolist() == [-5e-324]
+
+
 def test_degenerate_breaks_and_bad_input():
     assert scales.nice_breaks(3.0, 3.0).tolist() == [3.0]
     with pytest.raises(UsageError, match="need finite low ≤ high"):
