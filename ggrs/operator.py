@@ -176,6 +176,7 @@ def plot_request(
         # Tercen quantizes positions and computes ranges after its transforms.
         data_transformed=True,
         color_stops=stops,
+        level_colours=ctx.colour.level_colours if ctx.colour is not None else (),
     )
 
 

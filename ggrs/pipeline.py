@@ -35,6 +35,9 @@ from ggrs.properties import Properties
 
 ProgressFn = Callable[[str], None]
 
+# The colour of a category an explicit level → colour map leaves out (Tercen's).
+_UNMAPPED_GREY = (128, 128, 128)
+
 # Legend keys drawn as ggplot2 draws them for each chart kind.
 _LEGEND_KEYS = {"point": "point", "line": "line", "bar": "bar", "heatmap": "bar"}
 
@@ -82,6 +85,8 @@ class PlotRequest:
     b)) in increasing value order, e.g. Tercen's quartile-rescaled palette):
     they replace ``palette`` for a numeric colour column and fix the colour
     limits to the first and last stop (values beyond take the end colours).
+    ``level_colours`` names the colour of categorical levels by label (Tercen's
+    explicit map); unnamed levels are grey.
     """
 
     aes: Aesthetics
@@ -94,6 +99,7 @@ class PlotRequest:
     y_transform: scales.Transform | None = None
     data_transformed: bool = False
     color_stops: tuple[tuple[float, tuple[int, int, int]], ...] | None = None
+    level_colours: tuple[tuple[str, tuple[int, int, int]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -758,6 +764,11 @@ def _train_colour(
     if data.color_codes is not None:
         factor = data.color_codes
         colours = palettes.categorical_colors(factor.n_levels, request.palette or "Palette-1")
+        if request.level_colours:
+            # The data source named each level's colour (Tercen's explicit map);
+            # levels it does not name are grey, as in Tercen.
+            chosen = dict(request.level_colours)
+            colours = tuple(chosen.get(label, _UNMAPPED_GREY) for label in factor.labels)
         legend = CategoricalLegend(
             title=data.color_title,
             labels=factor.labels,

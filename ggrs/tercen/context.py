@@ -72,6 +72,8 @@ class ColourSpec:
             quartiles), if Tercen made one.
         elements: a Jet/Ramp palette's colour elements as (value, (r, g, b)), in the
             crosstab's order; empty without a crosstab palette.
+        level_colours: a category palette's explicit map, level label → (r, g, b)
+            (``stringColorElements``); empty when levels take Palette-1's colours.
     """
 
     factor: str
@@ -80,6 +82,7 @@ class ColourSpec:
     user_defined: bool = False
     table: TableInfo | None = None
     elements: tuple[tuple[float, tuple[int, int, int]], ...] = ()
+    level_colours: tuple[tuple[str, tuple[int, int, int]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -368,6 +371,7 @@ class _Palette:
     continuous: bool | None
     user_defined: bool = False
     elements: tuple[tuple[float, tuple[int, int, int]], ...] = ()
+    level_colours: tuple[tuple[str, tuple[int, int, int]], ...] = ()
 
 
 def _palette(palette: tercen_pb2.EPalette) -> _Palette:
@@ -378,7 +382,12 @@ def _palette(palette: tercen_pb2.EPalette) -> _Palette:
     body = getattr(palette, kind)
     named = {p.name: p.value for p in body.properties}.get("name")
     if kind == "categorypalette":
-        return _Palette(body.colorList.name or named or "Palette-1", False)
+        # An explicit map wins over the named list (Tercen: unknown levels grey).
+        level_colours = tuple(
+            (e.stringValue, argb_to_rgb(e.color)) for e in body.stringColorElements
+        )
+        name = body.colorList.name or named or "Palette-1"
+        return _Palette(name, False, level_colours=level_colours)
     if kind in ("jetpalette", "ramppalette"):
         name = "Jet" if kind == "jetpalette" else named or "Spectral"
         return _Palette(name, True, body.isUserDefined, _elements(body, name))
@@ -402,7 +411,10 @@ def _colour(
         # No palette in the crosstab: Tercen colours numbers on a ramp, the rest by level.
         continuous = first.type in ("double", "float", "int32", "int64", "numeric")
     name = palette.name or ("Spectral" if continuous else "Palette-1")
-    return ColourSpec(first.name, continuous, name, palette.user_defined, table, palette.elements)
+    return ColourSpec(
+        first.name, continuous, name, palette.user_defined, table, palette.elements,
+        palette.level_colours,
+    )  # fmt: skip
 
 
 def _transforms(

@@ -79,3 +79,25 @@ def test_continuous_palette_stops_are_rescaled_to_the_quartiles():
         (50.0, (0xF7, 0xF7, 0xF7)),
         (125.0, (0x67, 0xA9, 0xCF)),
     )
+
+
+def test_explicit_category_colours_reach_the_request_and_colour_the_levels():
+    import pyarrow as pa
+
+    from ggrs import pipeline
+    from proto import tercen_pb2
+    from tests import fake_tercen_helpers as fake_tercen
+
+    category = tercen_pb2.CategoryPalette()
+    category.stringColorElements.add(color=-65536, stringValue="a")  # opaque red (ARGB)
+    category.stringColorElements.add(color=-16711936, stringValue="b")  # opaque green
+    table = pa.table({"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0], "g": ["a", "b", "c"]})
+    projection = fake_tercen.build_projection(
+        table, y="y", x="x", colour="g", palette=tercen_pb2.EPalette(categorypalette=category)
+    )
+    request = _request(projection)
+    assert request.level_colours == (("a", (255, 0, 0)), ("b", (0, 255, 0)))
+    data = pipeline.prepare(table, pipeline.Aesthetics(y="y", x="x", color="g"))
+    legend, _ = pipeline._train_colour(data, request, request.properties)
+    # "c" is not in the map: grey, as Tercen draws it.
+    assert legend.colors == ((255, 0, 0), (0, 255, 0), (128, 128, 128))
