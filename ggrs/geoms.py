@@ -10,6 +10,7 @@ grid of tiles; :mod:`ggrs.heatmap` draws it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,6 +20,8 @@ from ggrs.aggregate import Canvas, Grids, Points, aggregate, gpu_backend
 from ggrs.aggregate.lines import Lines, aggregate_lines, thicken
 from ggrs.aggregate.rects import Rects, aggregate_rects
 from ggrs.errors import UsageError
+
+log = logging.getLogger("ggrs")
 
 # Chart kinds drawn as layers over facet panels (the heatmap is drawn apart).
 LAYER_CHARTS = ("point", "line", "bar")
@@ -155,6 +158,13 @@ def draw(chart: str, layer: Layer, canvas: Canvas, style: Style) -> tuple[np.nda
     else:
         reason = f"{chart} charts are aggregated on the CPU"
     grids = aggregate_layer(chart, layer, canvas, _cpu_backend(style.backend))
+    if chart == "line" and n and grids.dropped < n and not grids.count.any():
+        # As ggplot2's "each group consists of only one observation": say why the
+        # panels are empty rather than leave a blank plot unexplained.
+        log.warning(
+            "line chart: no line has two points (one point per colour and panel); "
+            "nothing is drawn — map fewer colours or facets, or use chart=point"
+        )
     if chart == "point":
         rasters = shade.shade(
             grids, style.colouring, point_diameter=style.size, opacity=style.opacity,

@@ -192,3 +192,15 @@ def test_bars_on_a_log_axis_rise_from_the_smallest_value():
     )
     sqrt = scales.parse_transform("sqrt")
     assert pipeline._bar_baseline(None, y, ok, sqrt) is None  # 0 stays 0
+
+
+def test_lines_of_one_point_each_are_explained(caplog):
+    table = pa.table({"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0], "g": ["a", "b", "c"]})
+    aes = pipeline.Aesthetics(y="y", x="x", color="g")
+    with caplog.at_level("WARNING", logger="ggrs"):
+        pipeline.render_table(table, request(aes, "line"))
+    assert "no line has two points" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ggrs"):
+        pipeline.render_table(table, request(pipeline.Aesthetics(y="y", x="x"), "line"))
+    assert caplog.text == ""
