@@ -37,6 +37,8 @@ ProgressFn = Callable[[str], None]
 
 # The colour of a category an explicit level → colour map leaves out (Tercen's).
 _UNMAPPED_GREY = (128, 128, 128)
+# Layer entries of a legend whose colours belong to a colour factor: shape only.
+_LAYER_KEY_GREY = (77, 77, 77)
 
 # Legend keys drawn as ggplot2 draws them for each chart kind.
 _LEGEND_KEYS = {"point": "point", "line": "line", "bar": "bar", "heatmap": "bar"}
@@ -757,8 +759,9 @@ def _train_colour(
 ) -> tuple[Legend | None, tuple[shade.Colouring, ...]]:
     """The legend and each layer's colouring rule for shading.
 
-    A colour factor colours every layer alike (layers then differ by shape);
-    without one, each layer takes the next palette colour and a legend entry.
+    A colour factor colours every layer alike (layers then differ by shape, and
+    a point chart's key lists the layers after the colours, in grey with their
+    shapes); without one, each layer takes the next palette colour and an entry.
     """
     shapes = props["point.shapes"]
     if data.color_codes is not None:
@@ -769,11 +772,18 @@ def _train_colour(
             # levels it does not name are grey, as in Tercen.
             chosen = dict(request.level_colours)
             colours = tuple(chosen.get(label, _UNMAPPED_GREY) for label in factor.labels)
+        labels, key_colours = factor.labels, colours
+        key_shapes = (stencils.layer_shape(shapes, 0),) * factor.n_levels
+        if data.layers is not None and request.chart == "point":
+            n_layers = data.layers.n_levels
+            labels += data.layers.labels
+            key_colours += (_LAYER_KEY_GREY,) * n_layers
+            key_shapes += tuple(stencils.layer_shape(shapes, i) for i in range(n_layers))
         legend = CategoricalLegend(
             title=data.color_title,
-            labels=factor.labels,
-            colors=colours,
-            shape=shapes[0],
+            labels=labels,
+            colors=key_colours,
+            shapes=key_shapes,
             key=_LEGEND_KEYS[request.chart],
         )
         return legend, (shade.Categorical(colours),)

@@ -204,3 +204,14 @@ def test_lines_of_one_point_each_are_explained(caplog):
     with caplog.at_level("WARNING", logger="ggrs"):
         pipeline.render_table(table, request(pipeline.Aesthetics(y="y", x="x"), "line"))
     assert caplog.text == ""
+
+
+def test_layers_with_a_colour_factor_list_their_shapes_after_the_colours():
+    table = pa.table({"a": [1.0, 2.0], "b": [3.0, 4.0], "g": ["p", "q"]})
+    aes = pipeline.Aesthetics(y=("a", "b"), color="g")
+    req = request(aes, "point", **{"point.shapes": "19;2"})
+    legend, (colouring,) = pipeline._train_colour(pipeline.prepare(table, aes), req, req.properties)
+    assert legend.labels == ("p", "q", "a", "b")
+    assert legend.entry_shapes == (19, 19, 19, 2)
+    assert legend.colors[:2] == colouring.colors
+    assert legend.colors[2] == legend.colors[3] != legend.colors[0]
