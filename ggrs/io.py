@@ -15,6 +15,10 @@ numpy without another copy. So do the indices of a dictionary column whose row
 groups share one dictionary (factors then use them as codes as they are). None
 of this imports pandas (pyarrow's ``pa.array(ndarray)``, ``to_numpy`` and
 ``pq.read_table`` do, 0.1 s on a cold start).
+
+The conversions between numpy and Arrow that the rest of ggrs uses live here too,
+for the same reason: :func:`numeric_view`, :func:`numpy_from_arrow` and
+:func:`arrow_from_numpy` go through the arrays' buffers, without pandas.
 """
 
 from __future__ import annotations
@@ -377,7 +381,7 @@ def _assemble(path: Path, schema: pa.Schema, n_rows: int, pieces: Iterable[pa.Ta
     for field in schema:
         name = field.name
         if name in index_types and name in dense:
-            indices = _wrap_numpy(dense[name], index_types[name], valid.get(name))
+            indices = arrow_from_numpy(dense[name], valid.get(name))
             dictionary = shared.get(name, pa.array([], type=field.type.value_type))
             # safe=False: the reader produced valid indices into this very dictionary;
             # checking again would cost a pass over the rows.
@@ -388,7 +392,7 @@ def _assemble(path: Path, schema: pa.Schema, n_rows: int, pieces: Iterable[pa.Ta
                 )
             )
         elif name in dense:
-            arrays.append(_wrap_numpy(dense[name], field.type, valid.get(name)))
+            arrays.append(arrow_from_numpy(dense[name], valid.get(name)))
         else:
             arrays.append(pa.chunked_array(chunks[name], type=field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -416,8 +420,7 @@ def _dictionary_chunks(
     copied: the preallocated array is dropped)."""
     if n_rows == 0:
         return []
-    kind = pa.from_numpy_dtype(indices.dtype)
-    part = _wrap_numpy(indices[:n_rows].copy(), kind, None if valid is None else valid[:n_rows])
+    part = arrow_from_numpy(indices[:n_rows].copy(), None if valid is None else valid[:n_rows])
     return [pa.DictionaryArray.from_arrays(part, dictionary, safe=False)]
 
 
@@ -440,18 +443,13 @@ def _validity(chunk: pa.Array) -> np.ndarray:
     return bits[chunk.offset : chunk.offset + len(chunk)].astype(bool)
 
 
-def _wrap_numpy(values: np.ndarray, kind: pa.DataType, valid: np.ndarray | None) -> pa.Array:
-    """A zero-copy Arrow array over `values` (nulls where `valid` is False)."""
-    bitmap, nulls = None, 0
-    if valid is not None:
-        nulls = len(valid) - int(np.count_nonzero(valid))
-        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(kind, len(values), [bitmap, pa.py_buffer(values)], nulls)
-
-
 def numeric_view(array: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """A numpy view of a null-free, single-chunk, fixed-width numeric column, or None
     when the column is not one (it then needs converting). Never imports pandas.
+
+    The view starts at the array's offset, so a slice gives its own values. Columns
+    of other types (bool, whose values are bit-packed; float16; text; dictionaries)
+    and columns with nulls or several chunks give None.
 
     Args:
         array: an Arrow array or chunked array.
@@ -466,6 +464,78 @@ def numeric_view(array: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     if array.type not in _NUMPY_TYPES or array.null_count:
         return None
     return _values(array)
+
+
+def numpy_from_arrow(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An Arrow array or column as numpy, without a copy where :func:`numeric_view`
+    gives one (a null-free, single-chunk, fixed-width numeric column, sliced or not).
+
+    pyarrow's ``to_numpy`` imports pandas (0.1-0.4 s of a cold start) and copies
+    even columns whose buffer numpy could use as it is, so it runs only for the
+    rest: columns with nulls (floats then hold NaN there; integers become float64
+    with NaN; bools become an object array with None), several chunks (joined,
+    a copy), bools (unpacked from their bits), float16, text and dictionaries.
+    Callers that must stay pandas-free hand over null-free numbers only.
+
+    Args:
+        array: an Arrow array or chunked array.
+
+    Returns:
+        The values; shares memory with `array` when it is a numeric view.
+    """
+    view = numeric_view(array)
+    return view if view is not None else array.to_numpy(zero_copy_only=False)
+
+
+def arrow_from_numpy(values: np.ndarray, validity: np.ndarray | None = None) -> pa.Array:
+    """An Arrow array over a 1-D numpy array of numbers or bools, without pandas.
+
+    pyarrow's ``pa.array(ndarray)`` imports pandas (to check for pandas inputs):
+    0.1-0.4 s of a cold start. This builds the array from its buffers instead, and
+    shares `values`' memory (no copy) when it can: a contiguous, aligned,
+    native-byte-order array of a fixed-width number type (float16 included). A
+    strided, misaligned or byte-swapped array is copied first (Arrow expects
+    dense, aligned values), and a bool array is packed into bits (Arrow's bool
+    layout; 1/8 of its size). The Arrow type is the dtype's
+    (``pa.from_numpy_dtype``).
+
+    Args:
+        values: the values, 1-D, of kind bool, int, uint or float.
+        validity: None for no nulls, or one bool per value, False where the value
+            is null (the value's slot is kept, Arrow ignores it). It is packed into
+            Arrow's validity bitmap (a copy of 1/8 of its size).
+
+    Returns:
+        The Arrow array, len(values) long.
+
+    Raises:
+        UsageError: `values` is not 1-D or not numbers or bools, or `validity` is
+            not a bool array of the same length.
+    """
+    if values.ndim != 1 or values.dtype.kind not in "biuf":
+        raise UsageError(
+            f"arrow_from_numpy takes a 1-D array of numbers or bools; got dtype "
+            f"{values.dtype}, shape {values.shape}"
+        )
+    bitmap, nulls = None, 0
+    if validity is not None:
+        if validity.dtype != np.bool_ or validity.shape != values.shape:
+            raise UsageError(
+                f"validity must be a bool array of shape {values.shape} (one per value); "
+                f"got dtype {validity.dtype}, shape {validity.shape}"
+            )
+        nulls = len(validity) - int(np.count_nonzero(validity))
+        bitmap = pa.py_buffer(np.packbits(validity, bitorder="little"))
+    if not values.dtype.isnative:
+        values = values.astype(values.dtype.newbyteorder("="))
+    if values.dtype.kind == "b":
+        data = np.packbits(values, bitorder="little")
+    elif values.ctypes.data % values.dtype.itemsize:
+        data = values.copy()  # numpy allocates aligned memory
+    else:
+        data = np.ascontiguousarray(values)
+    kind = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(kind, len(values), [bitmap, pa.py_buffer(data)], nulls)
 
 
 def _read_tson(path: Path) -> pa.Table:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ggrs.errors import DataError
-from ggrs.io import numeric_view
+from ggrs.io import arrow_from_numpy, numpy_from_arrow
 
 MISSING_LABEL = "NA"
 
@@ -91,7 +91,7 @@ def column_factor(column: pa.ChunkedArray | pa.Array, name: str = "") -> Factor:
             # NaN values, and nulls inside the dictionary itself, become NA below.
             column = column.dictionary_decode()
     if pa.types.is_integer(column.type) and column.null_count == 0 and len(column):
-        small = _small_integer_factor(_numpy(column), name)
+        small = _small_integer_factor(numpy_from_arrow(column), name)
         if small is not None:
             return small
     if pa.types.is_floating(column.type) and pc.any(pc.is_nan(column)).as_py():
@@ -106,25 +106,25 @@ def column_factor(column: pa.ChunkedArray | pa.Array, name: str = "") -> Factor:
         dictionary, entry_code, row_indices = encoded.dictionary, None, encoded.indices
     # Sort the levels: the dictionary holds them in first-seen order.
     sorted_order = pc.array_sort_indices(dictionary)
-    order = _numpy(sorted_order)
+    order = numpy_from_arrow(sorted_order)
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     levels = [_format_level(v) for v in dictionary.take(sorted_order).to_pylist()]
     used = None
     if entry_code is not None:
-        rank = rank[_numpy(entry_code)]
+        rank = rank[numpy_from_arrow(entry_code)]
         # Levels the rows use: a dictionary may hold spare entries.
-        used = np.unique(rank[_numpy(pc.unique(row_indices).drop_null())])
+        used = np.unique(rank[numpy_from_arrow(pc.unique(row_indices).drop_null())])
     if not levels:  # an empty table still needs one level to draw an empty panel
         return Factor(np.zeros(len(column), dtype=np.int8), ("",), (name,))
     # The lookup table's type is the codes' type: narrow codes with no extra pass.
     n_codes = len(levels) + (1 if row_indices.null_count else 0)
-    codes = pc.take(_arrow_array(rank.astype(code_dtype(n_codes))), row_indices)
+    codes = pc.take(arrow_from_numpy(rank.astype(code_dtype(n_codes))), row_indices)
     missing = codes.null_count > 0
     if missing:
         codes = codes.fill_null(len(levels))
         levels.append(MISSING_LABEL)
-    factor = Factor(_numpy(codes), tuple(levels), (name,))
+    factor = Factor(numpy_from_arrow(codes), tuple(levels), (name,))
     if used is not None and len(used) < len(levels) - missing:
         factor = _keep_levels(factor, np.append(used, len(levels) - 1) if missing else used)
     return factor
@@ -146,11 +146,11 @@ def _dictionary_factor(column: pa.DictionaryArray, name: str) -> Factor | None:
         return None  # NaN is a missing value: the general path makes it NA
     if len(pc.unique(dictionary)) != len(dictionary):
         return None
-    indices = _numpy(column.indices)
+    indices = numpy_from_arrow(column.indices)
     used = _used_entries(indices, len(dictionary), name)
-    order = _numpy(pc.array_sort_indices(dictionary))
+    order = numpy_from_arrow(pc.array_sort_indices(dictionary))
     order = order[used[order]]  # the used entries, in level order
-    levels = tuple(_format_level(v) for v in dictionary.take(_arrow_array(order)).to_pylist())
+    levels = tuple(_format_level(v) for v in dictionary.take(arrow_from_numpy(order)).to_pylist())
     kind = code_dtype(len(levels))
     identity = len(order) == len(dictionary) and bool((order == np.arange(len(order))).all())
     if identity and indices.dtype.kind == "i":
@@ -187,24 +187,10 @@ def _used_entries(indices: np.ndarray, n_entries: int, name: str) -> np.ndarray:
     return used
 
 
-def _numpy(array: pa.Array) -> np.ndarray:
-    """An Arrow array as numpy; pyarrow's own to_numpy imports pandas (0.13 s)."""
-    view = numeric_view(array)
-    return view if view is not None else array.to_numpy(zero_copy_only=False)
-
-
-def _arrow_array(values: np.ndarray) -> pa.Array:
-    """A numpy array as an Arrow array without a copy (and without pyarrow's
-    pandas checks, which import pandas: 0.13 s on a cold start)."""
-    values = np.ascontiguousarray(values)
-    kind = pa.from_numpy_dtype(values.dtype)
-    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
-
-
 def _gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``table[index]`` through Arrow's take: numpy would first widen a narrow
     index array to 8 bytes per row."""
-    return _numpy(pc.take(_arrow_array(table), _arrow_array(index)))
+    return numpy_from_arrow(pc.take(arrow_from_numpy(table), arrow_from_numpy(index)))
 
 
 def _keep_levels(factor: Factor, keep: np.ndarray) -> Factor:

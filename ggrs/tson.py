@@ -30,6 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+# ggrs.io imports this module: import the module, not its names, so that either
+# may be loaded first.
+from ggrs import io
 from ggrs.errors import DataError, UsageError
 
 VERSION = "1.1.0"
@@ -495,13 +498,8 @@ def _typed_list_arrow(values: pa.Array, path: str) -> list[_Chunk]:
             values = values.cast(pa.float32())
         if values.null_count:
             values = values.fill_null(math.nan if pa.types.is_floating(kind) else 0)
-        if values.null_count == 0 and not pa.types.is_float16(values.type):
-            # The value buffer as it is: to_numpy would import pandas (0.1-0.4 s cold).
-            dtype = np.dtype(values.type.to_pandas_dtype())
-            array = np.frombuffer(values.buffers()[1], dtype=dtype, count=len(values),
-                                  offset=values.offset * dtype.itemsize)  # fmt: skip
-            return _typed_list(array, path)
-        return _typed_list(values.to_numpy(zero_copy_only=False), path)
+        # Null-free and not float16 now: a view of the value buffer, no pandas.
+        return _typed_list(io.numpy_from_arrow(values), path)
     raise TsonEncodeError(
         f"cannot encode {path}: Arrow type {kind} has no TSON list type; "
         "cast to a number or string column first"
@@ -647,13 +645,9 @@ def _column_from_tson(name: str, values: object, type_name: object) -> pa.Array:
     if isinstance(values, pa.Array):
         return values
     if isinstance(values, np.ndarray):
-        if values.ctypes.data % values.dtype.itemsize:
-            values = values.copy()  # numpy allocations are aligned
         if values.dtype.kind in "iuf":
-            # pa.array would import pandas (to check for pandas inputs): 0.1-0.4 s cold.
-            return pa.Array.from_buffers(
-                pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)]
-            )
+            # A view of the input where it is aligned (typed lists need not be).
+            return io.arrow_from_numpy(values)
         return pa.array(values)
     if isinstance(values, list):
         arrow_type = _ARROW_FOR_NAME.get(type_name) if not values else None

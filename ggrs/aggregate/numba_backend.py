@@ -312,7 +312,12 @@ def aggregate_numba(points: Points, canvas: Canvas) -> Grids:
         count = _count_threaded(count_single, n, nb)
         return plan.grids(count[1:], None, int(count[0]))
     empty = np.zeros(0, dtype=np.int8)
-    panel = _signed(points.panel) if points.panel is not None and plan.n_panels > 1 else empty
+    # The compiled loop reads the whole column (FacetCodes are computed here).
+    panel = (
+        _signed(np.asarray(points.panel))
+        if points.panel is not None and plan.n_panels > 1
+        else empty
+    )
     category = _signed(points.category) if points.category is not None else empty
     value = points.value if points.value is not None else np.zeros(0)
     flags = np.array([len(panel) > 0, points.category is not None, points.value is not None])

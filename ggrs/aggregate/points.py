@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ggrs.aggregate.facets import FacetCodes
 from ggrs.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ def _float_column(name: str, values: object) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _code_column(name: str, values: object) -> np.ndarray:
+def _code_column(name: str, values: object) -> np.ndarray | FacetCodes:
+    if isinstance(values, FacetCodes):
+        return values  # computed per block; never stored whole (see facets.py)
     arr = np.asarray(values)
     if arr.dtype.kind not in "iu":
         raise DataError(
@@ -87,6 +90,24 @@ def init_columns(marks: object, noun: str, floats: tuple[str, ...], codes: tuple
     object.__setattr__(marks, "n_categories", int(k) if category is not None else 0)
 
 
+def check_code_range(name: str, lo: int, hi: int, n: int) -> None:
+    """Raise DataError when codes whose smallest is ``lo`` and largest ``hi`` fall
+    outside 0..n-1.
+
+    The one test and message for panel and category codes; the caller finds ``lo``
+    and ``hi`` where the codes live (the GPU backend: on the device, per chunk).
+
+    Args:
+        name: ``"panel"`` or ``"category"``.
+        lo: the smallest code.
+        hi: the largest code.
+        n: the number of panels on the canvas, or of categories.
+    """
+    if lo < 0 or hi >= n:
+        what = "panels on the canvas" if name == "panel" else "categories"
+        raise DataError(f"{name} codes span {lo}..{hi} but must lie in 0..{n - 1} ({n} {what})")
+
+
 def check_codes(marks: object, canvas: Canvas, noun: str = "points") -> None:
     """Raise DataError when panel or category codes fall outside 0..P-1 / 0..K-1,
     or when a canvas of several panels gets ``marks`` without panel codes."""
@@ -95,14 +116,10 @@ def check_codes(marks: object, canvas: Canvas, noun: str = "points") -> None:
         ("panel", panel, canvas.n_panels),
         ("category", getattr(marks, "category", None), getattr(marks, "n_categories", 0)),
     ):
-        if codes is None or len(codes) == 0:
-            continue
-        lo, hi = int(codes.min()), int(codes.max())
-        if lo < 0 or hi >= n:
-            raise DataError(
-                f"{name} codes span {lo}..{hi} but must lie in 0..{n - 1} "
-                f"({n} {'panels on the canvas' if name == 'panel' else 'categories'})"
-            )
+        if isinstance(codes, FacetCodes):
+            check_code_range(name, *codes.bounds(), n)
+        elif codes is not None and len(codes):
+            check_code_range(name, int(codes.min()), int(codes.max()), n)
     if panel is None and canvas.n_panels != 1:
         raise DataError(
             f"the canvas has {canvas.n_panels} panels but the {noun} have no panel codes"
@@ -116,7 +133,9 @@ class Points:
     Attributes:
         x: float32 or float64 positions in data units of the point's panel.
         y: like ``x``.
-        panel: integer panel codes 0..P-1, or None when there is one panel.
+        panel: integer panel codes 0..P-1 (an array, or :class:`FacetCodes` that
+            compute them per block from facet row and column codes), or None
+            when there is one panel.
         category: integer category codes 0..K-1 for categorical colour, or None.
         value: float values for continuous colour (averaged per pixel), or None.
         n_categories: K, the number of category levels (unused levels included).

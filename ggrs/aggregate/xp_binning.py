@@ -39,7 +39,7 @@ import numpy as np
 from ggrs.aggregate.binning import AxisTable, BinPlan
 from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
-from ggrs.aggregate.points import Points
+from ggrs.aggregate.points import Points, check_code_range
 from ggrs.errors import DataError
 
 
@@ -139,15 +139,12 @@ def flat_bins(
 def check_chunk_codes(xp: ModuleType, name: str, codes: Any, n: int) -> None:
     """Raise DataError when ``codes`` (one chunk) fall outside 0..n-1.
 
-    The same test and message as :func:`ggrs.aggregate.points.check_codes`, run
-    on the chunk where it already lives (on a GPU: no pass over host memory).
+    The test and message of :func:`ggrs.aggregate.points.check_code_range`, with
+    the smallest and largest code found on the chunk where it already lives (on a
+    GPU: no pass over host memory).
     """
-    if len(codes) == 0:
-        return
-    lo, hi = int(xp.min(codes)), int(xp.max(codes))
-    if lo < 0 or hi >= n:
-        what = "panels on the canvas" if name == "panel" else "categories"
-        raise DataError(f"{name} codes span {lo}..{hi} but must lie in 0..{n - 1} ({n} {what})")
+    if len(codes):
+        check_code_range(name, int(xp.min(codes)), int(xp.max(codes)), n)
 
 
 def chunks(n: int, size: int) -> Iterator[tuple[int, int]]:

@@ -95,14 +95,6 @@ def _decode(payload: bytes, table_id: str, offset: int) -> pa.Table:
         ) from None
 
 
-def _numpy(column: pa.ChunkedArray) -> np.ndarray:
-    """A column as numpy, without a copy when it is one null-free chunk (as TSON's
-    typed lists decode). pyarrow's own to_numpy imports pandas: 0.1-0.4 s of a
-    cold start."""
-    view = io.numeric_view(column)
-    return view if view is not None else column.to_numpy(zero_copy_only=False)
-
-
 def _labels(table: pa.Table, names: Sequence[str], separator: str) -> list[str]:
     """One label per row: the values of `names` as text, joined."""
     if not names:
@@ -131,7 +123,7 @@ def _factor_names(table: pa.Table, exclude: Sequence[str]) -> list[str]:
 def _indices(table: pa.Table, name: str, n: int, what: str, table_id: str) -> np.ndarray | None:
     if name not in table.column_names:
         return None
-    values = _numpy(table.column(name)).astype(np.int64)
+    values = io.numpy_from_arrow(table.column(name)).astype(np.int64)
     bad = (values < 0) | (values >= n)
     if bad.any():
         raise DataError(
@@ -150,8 +142,8 @@ def _cell_ranges(
     for name in (low, high):
         if name not in table.column_names:
             raise DataError(f"{what} table {table_id} has no {name} column: {table.column_names}")
-    lows = _numpy(table.column(low)).astype(np.float64)
-    highs = _numpy(table.column(high)).astype(np.float64)
+    lows = io.numpy_from_arrow(table.column(low)).astype(np.float64)
+    highs = io.numpy_from_arrow(table.column(high)).astype(np.float64)
     ri = _indices(table, ".ri", shape[0], what, table_id)
     ci = _indices(table, ".ci", shape[1], what, table_id)
     if ri is not None and ci is not None:
@@ -323,7 +315,7 @@ def load_data(
         if c is not None:
             ci[part] = c
         if colour_out is not None:
-            values = _numpy(chunk.column(colour_column))
+            values = io.numpy_from_arrow(chunk.column(colour_column))
             colour_out[part] = values
         del chunk
         report(offset + limit, total)
@@ -384,7 +376,7 @@ def _flat(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _codes(chunk: pa.Table, name: str, n: int, table_id: str) -> np.ndarray | None:
     if name not in chunk.column_names:
         return None
-    codes = _numpy(chunk.column(name))
+    codes = io.numpy_from_arrow(chunk.column(name))
     if len(codes) and (codes.min() < 0 or codes.max() >= n):
         has = {".ri": "the facet table has {} rows", ".ci": "the facet table has {} columns",
                ".axisIndex": "the crosstab has {} layers"}[name].format(n)  # fmt: skip
@@ -406,7 +398,7 @@ def _dequantize(
     shape: tuple[int, int],
 ) -> None:
     """``out = lo[cell] + q * step[cell]``, refusing cells without a range."""
-    q = _numpy(chunk.column(name))
+    q = io.numpy_from_arrow(chunk.column(name))
     if cell is None:
         offset, scale = lo[:1], step[:1]
         cell = np.zeros(len(q), dtype=np.int32)

@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
-from ggrs import tson
+from ggrs import io, tson
 from ggrs.errors import DataError
 from ggrs.tercen.client import TercenClient
 from ggrs.tercen.context import OperatorContext
@@ -101,14 +101,16 @@ def result_table(
         page_of_piece.extend([index] * max(len(chunks), 1))
     which = np.asarray(page_of_piece, dtype=np.int32)
     names = [page_filename(filename, p.label, p.mimetype, multi) for p in pages]
+    widths = np.asarray([p.width for p in pages], np.float64)
+    heights = np.asarray([p.height for p in pages], np.float64)
     columns: dict[str, pa.Array] = {
-        ".ci": _numbers(np.zeros(len(which), dtype=np.int32)),
-        ".ri": _numbers(which),
+        ".ci": io.arrow_from_numpy(np.zeros(len(which), dtype=np.int32)),
+        ".ri": io.arrow_from_numpy(which),
         ".content": _strings(pieces),
         f"{prefix}filename": _strings([names[i] for i in which]),
         f"{prefix}mimetype": _strings([pages[i].mimetype for i in which]),
-        f"{prefix}plot_width": _numbers(np.asarray([p.width for p in pages], np.float64)[which]),
-        f"{prefix}plot_height": _numbers(np.asarray([p.height for p in pages], np.float64)[which]),
+        f"{prefix}plot_width": io.arrow_from_numpy(widths[which]),
+        f"{prefix}plot_height": io.arrow_from_numpy(heights[which]),
     }
     if page_factors:
         if len(page_values) != len(pages) or any(len(v) != len(page_factors) for v in page_values):
@@ -121,15 +123,8 @@ def result_table(
     return pa.Table.from_arrays(list(columns.values()), names=list(columns))
 
 
-# Arrow arrays built from their buffers: pa.array and pa.table import pandas (to
-# check for pandas inputs), 0.1-0.4 s of the operator's cold start.
-def _numbers(values: np.ndarray) -> pa.Array:
-    values = np.ascontiguousarray(values)
-    return pa.Array.from_buffers(
-        pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)]
-    )
-
-
+# Built from its buffers, as io.arrow_from_numpy builds the number columns: pa.array
+# and pa.table import pandas (to check for pandas inputs), 0.1-0.4 s of a cold start.
 def _strings(values: Sequence[str]) -> pa.Array:
     encoded = [v.encode("utf-8") for v in values]  # one per page or content piece
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)

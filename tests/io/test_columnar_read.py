@@ -86,9 +86,9 @@ def test_empty_parquet_table_keeps_its_schema(tmp_path):
     assert table.schema.field("x").type == pa.float32()
 
 
-def test_reading_and_preparing_does_not_import_pandas(tmp_path):
+def test_reading_preparing_and_converting_do_not_import_pandas(tmp_path):
     # Null-free numbers (the usual input; filling nulls with NaN still goes through
-    # pyarrow scalars, which import pandas).
+    # pyarrow scalars, which import pandas), and the numpy/Arrow conversions.
     plain = TABLE.select(["x", "n"]).rename_columns(["x", "y"])
     path = tmp_path / "t.parquet"
     _write_parquet(plain, path)
@@ -100,6 +100,10 @@ def test_reading_and_preparing_does_not_import_pandas(tmp_path):
         "for p in sys.argv[1:]:\n"
         "    t = io.read_table(p, columns=['x', 'y'])\n"
         "    pipeline.prepare(t, pipeline.Aesthetics(x='x', y='y'))\n"
+        "import numpy as np\n"
+        "a = io.arrow_from_numpy(np.arange(5, dtype=np.int32), np.ones(5, dtype=bool))\n"
+        "io.numpy_from_arrow(io.arrow_from_numpy(np.linspace(0, 1, 5)).slice(1))\n"
+        "io.numpy_from_arrow(a.slice(2)), io.arrow_from_numpy(np.array([True, False]))\n"
         "print('pandas' in sys.modules)\n"
     )
     root = Path(__file__).absolute().parents[2]

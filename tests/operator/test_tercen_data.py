@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -335,3 +338,31 @@ def test_layers_colouring_by_different_factors_are_named_in_a_warning(caplog):
     with caplog.at_level("WARNING", logger="ggrs.tercen"):
         context._warn_layer_colours(query, None)
     assert caplog.text == ""
+
+
+@pytest.mark.parametrize(
+    "projection", [fake_tercen.crabs, fake_tercen.layered], ids=["crabs", "layers"]
+)
+def test_the_operator_never_imports_pandas(projection):
+    # Loading, rendering and the result table convert between numpy and Arrow
+    # through ggrs.io only; pa.array/to_numpy would import pandas (0.1-0.4 s cold).
+    code = (
+        "import runpy, sys\n"
+        "try:\n"
+        "    runpy.run_module('ggrs.operator', run_name='__main__', alter_sys=True)\n"
+        "finally:\n"
+        "    print('pandas imported:', 'pandas' in sys.modules)\n"
+    )
+    properties = {"plot.width": "300", "plot.height": "200"}
+    with fake_tercen.FakeTercen(projection(), properties=properties) as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TERCEN_")}
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        flags = ["--taskId", fake_tercen.TASK_ID, "--serviceUri", fake.uri,
+                 "--token", fake_tercen.TOKEN]  # fmt: skip
+        run = subprocess.run(
+            [sys.executable, "-c", code, *flags], capture_output=True, text=True, env=env,
+            timeout=120,
+        )  # fmt: skip
+        assert len(fake.uploads) == 1, run.stderr
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "pandas imported: False"
