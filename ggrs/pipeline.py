@@ -417,9 +417,7 @@ def _numeric(table: pa.Table, name: str, role: str) -> np.ndarray:
         column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     if column.null_count:
         column = column.fill_null(float("nan"))
-    # numeric_view never imports pandas (to_numpy does); float16 needs to_numpy.
-    view = io.numeric_view(column)
-    return view if view is not None else column.to_numpy(zero_copy_only=False)
+    return io.numpy_from_arrow(column)
 
 
 def _factor(table: pa.Table, names: Sequence[str], role: str, separator: str) -> panels.Factor:
