@@ -403,7 +403,7 @@ def _clip(
             leave = (p > 0) & (q < p)
             np.maximum(t0, r, out=t0, where=enter)
             np.minimum(t1, r, out=t1, where=leave)
-            accept &= ~((p == 0) & (q < 0))
+            # (p == 0 with q < 0, parallel and outside, is "wholly beyond" above.)
     accept &= t0 <= t1
     ends = []
     for t, cut, vx, vy in ((t0, t0 > 0, x0, y0), (t1, t1 < 1, x1, y1)):

@@ -191,3 +191,19 @@ def test_keep_thin_gives_sub_pixel_rects_the_pixel_under_their_midpoint():
     np.testing.assert_array_equal(
         aggregate_rects(wide, canvas, keep_thin=True).count, aggregate_rects(wide, canvas).count
     )
+
+
+def test_a_thin_rect_takes_the_pixel_under_its_midpoint_not_its_left_edge():
+    canvas = Canvas(4, 2, (0, 4), (0, 2))
+    # [1.6, 2.4) covers no pixel centre (1.5, 2.5); its midpoint 2.0 is in pixel 2.
+    kept = aggregate_rects(rects1([1.6], [2.4], [0.0], [2.0]), canvas, keep_thin=True)
+    assert kept.count.tolist() == [[[0, 0, 1, 0], [0, 0, 1, 0]]]
+
+
+def test_a_nan_value_drops_its_rect_and_leaves_the_sums_alone():
+    canvas = Canvas(2, 1, (0, 2), (0, 1))
+    r = rects1([0.0, 0.0], [2.0, 1.0], [0.0, 0.0], [1.0, 1.0], value=np.array([np.nan, 0.3]))
+    grids = aggregate_rects(r, canvas)
+    assert grids.dropped == 1
+    assert grids.count.tolist() == [[[1, 0]]]
+    assert grids.value_sum.tolist() == [[[0.3, 0.0]]]

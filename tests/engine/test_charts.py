@@ -89,17 +89,27 @@ def test_bar_chart_paints_from_zero_to_the_value():
 
 
 def test_line_chart_joins_points_in_x_order():
-    # Rows out of x order: a line in row order would zig-zag back to the left.
-    table = pa.table({"x": [3.0, 1.0, 2.0], "y": [3.0, 1.0, 2.0]})
+    # Rows out of x order: (2, 3) → (0, 0) → (1, 3). In x order the line is a peak
+    # 0 → 1 → 2; in row order it would also join (2, 3) straight down to (0, 0).
+    table = pa.table({"x": [2.0, 0.0, 1.0], "y": [3.0, 0.0, 3.0]})
     aes = pipeline.Aesthetics(y="y", x="x")
     props = {"plot.width": "200", "plot.height": "200", "theme": "void"}
-    (page,) = pipeline.render_table(table, request(aes, "line", **props))
-    painted = np.any(rgb(page) != 255, axis=2)
-    ys, xs = np.nonzero(painted)
-    # A rising straight line: the painted pixels lie on one diagonal.
-    fit = np.polyfit(xs, ys, 1)
-    assert fit[0] < -0.5
-    assert np.abs(np.polyval(fit, xs) - ys).max() <= 2.5
+    req = request(aes, "line", **props)
+    data = pipeline.prepare(table, aes)
+    page = pipeline._select_page(data, 0)
+    (view,) = pipeline._train_scales(page, "free_y", data)
+    canvas = pipeline._canvas((100, 100), (view,))
+    (layer,) = pipeline._page_layers(page)
+    grid = pipeline.geoms.aggregate_layer("line", layer, canvas).count[0]
+    # The point half-way along the row-order chord (1, 1.5) is off the x-order line.
+    x_pixel = int((1.0 - view.x.limits[0]) / (view.x.limits[1] - view.x.limits[0]) * 100)
+    y_pixel = 99 - int((1.5 - view.y.limits[0]) / (view.y.limits[1] - view.y.limits[0]) * 100)
+    assert grid[y_pixel - 2 : y_pixel + 3, x_pixel - 2 : x_pixel + 3].sum() == 0
+    # And the x-order line reaches the top at x = 1 (the peak).
+    top = 99 - int((3.0 - view.y.limits[0]) / (view.y.limits[1] - view.y.limits[0]) * 100)
+    assert grid[top - 1 : top + 2, x_pixel - 1 : x_pixel + 2].sum() > 0
+    (image,) = pipeline.render_table(table, req)
+    assert np.any(rgb(image) != 255)
 
 
 def test_heatmap_is_one_panel_of_tiles_first_row_on_top():
@@ -215,3 +225,12 @@ def test_layers_with_a_colour_factor_list_their_shapes_after_the_colours():
     assert legend.entry_shapes == (19, 19, 19, 2)
     assert legend.colors[:2] == colouring.colors
     assert legend.colors[2] == legend.colors[3] != legend.colors[0]
+
+
+def test_bars_on_a_logicle_axis_rise_from_where_zero_is():
+    logicle = scales.parse_transform("logicle:T=1000,W=0.5,M=3,A=0")
+    zero = float(logicle.forward(np.zeros(1))[0])
+    assert zero > 0  # logicle puts 0 above the bottom of its scale
+    y = logicle.forward(np.array([10.0, 100.0]))
+    baseline = pipeline._bar_baseline(None, y, np.isfinite(y), logicle)
+    np.testing.assert_array_equal(baseline, [zero, zero])

@@ -16,9 +16,11 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from ggrs import palettes
 from tests import fake_tercen_helpers as fake_tercen
 
 SMALL = {"plot.width": "400", "plot.height": "300"}
@@ -277,7 +279,14 @@ def test_two_layers_render_into_one_image():
     with fake_tercen.FakeTercen(fake_tercen.layered(), properties=SMALL) as fake:
         result = run(fake)
     assert result.returncode == 0, result.stderr
-    assert_png_result(fake, ["plot.png"])
+    (png,) = assert_png_result(fake, ["plot.png"]).values()
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    # The panels only (the legend on the right shows both colours in any case).
+    panels = image[:, : image.shape[1] * 3 // 5].reshape(-1, 3)
+    colours = {tuple(c) for c in np.unique(panels, axis=0).tolist()}
+    # Without a colour factor each layer takes the next Palette-1 colour: both drawn.
+    first, second = palettes.categorical_colors(2, "Palette-1")
+    assert first in colours and second in colours
 
 
 def _chart(chart, projection=None):
@@ -317,8 +326,10 @@ def test_heatmap_cell_aggregation_reaches_the_engine():
         projection = _chart("heatmap", fake_tercen.crabs(colour="measurement"))
         return render(projection, **{"heatmap.cell.aggregation": aggregation})[0]
 
-    # 100 measurements per (sex, variable) cell: their last and their mean differ.
-    assert pixels(heatmap("last")) != pixels(heatmap("mean"))
+    # 100 measurements per (sex, variable) cell: last, first, mean and median
+    # colour the cells differently, so each mode gives its own picture.
+    images = {how: pixels(heatmap(how)) for how in ("last", "first", "mean", "median")}
+    assert len(set(images.values())) == 4
 
 
 def test_continuous_palette_rescaled_to_quartiles():

@@ -24,7 +24,10 @@ CHUNK_ROWS = 100_000
 # x, y float32 (4 + 4), facet row and column codes (1 + 1), finite mask (1),
 # colour level int32 (4), page code (1).
 KEPT_BYTES_PER_ROW = 4 + 4 + 1 + 1 + 1 + 4 + 1
-SLACK = 2.0
+# Bytes per extra row the peak may grow beyond the kept columns: measured 19.8
+# per row (3.8 over the kept 16; RSS noise ~0.6 per row), while one column
+# widened to float64 adds 4 and two add 8.
+SLACK_BYTES = 6
 _PEAK = re.compile(r"peak RSS (\d+) MB")
 
 
@@ -51,9 +54,10 @@ def test_peak_memory_grows_only_by_the_kept_columns():
     small = peak_rss_mb(SMALL_ROWS)
     large = peak_rss_mb(LARGE_ROWS)
     per_row = (large - small) * 2**20 / (LARGE_ROWS - SMALL_ROWS)
-    assert per_row <= SLACK * KEPT_BYTES_PER_ROW, (
+    assert per_row <= KEPT_BYTES_PER_ROW + SLACK_BYTES, (
         f"peak RSS {small} MB at {SMALL_ROWS:,} rows, {large} MB at {LARGE_ROWS:,}: "
-        f"{per_row:.1f} bytes per extra row, more than {SLACK:g} x {KEPT_BYTES_PER_ROW}"
+        f"{per_row:.1f} bytes per extra row, more than {KEPT_BYTES_PER_ROW} kept + "
+        f"{SLACK_BYTES} slack"
     )
     # The data must be loaded at all: 1.8e6 rows of x and y alone are 13.7 MB.
     assert per_row >= 8
