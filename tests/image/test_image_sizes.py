@@ -70,6 +70,9 @@ def test_rejects_what_is_not_a_layout(tmp_path: Path) -> None:
         image_sizes.layer_sizes(tmp_path)
 
 
-def test_rejects_a_non_positive_budget(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit):
-        image_sizes.main(["--layout", str(tmp_path), "--budget-mb", "0"])
+def test_rejects_a_non_positive_budget(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    layout = _layout(tmp_path, {"base": {"etc/os-release": b"x"}})
+    with pytest.raises(SystemExit) as exc:
+        image_sizes.main(["--layout", str(layout), "--budget-mb", "0"])
+    assert exc.value.code == 2  # argparse's usage error, before any reading
+    assert "--budget-mb must be positive, got 0.0" in capsys.readouterr().err
