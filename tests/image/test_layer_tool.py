@@ -275,11 +275,21 @@ def _tar_bytes(files: dict[str, bytes], links: dict[str, str] | None = None) -> 
     return buffer.getvalue()
 
 
-def _deb(path: Path, files: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
-    """A minimal .deb (ar of debian-binary, control.tar.gz, data.tar.gz) holding `files`."""
+def _deb(
+    path: Path,
+    files: dict[str, bytes],
+    links: dict[str, str] | None = None,
+    package: str = "fake",
+    md5sums: bool = False,
+) -> Path:
+    """A minimal .deb (ar of debian-binary, control.tar.gz, data.tar.gz) holding `files`,
+    with an md5sums list of them when asked."""
+    control = {"control": f"Package: {package}\nVersion: 1\n".encode()}
+    if md5sums:
+        control["md5sums"] = "".join(f"{'0' * 32}  {name}\n" for name in files).encode()
     members = {
         "debian-binary": b"2.0\n",
-        "control.tar.gz": _tar_bytes({"control": b"Package: fake\nVersion: 1\n"}),
+        "control.tar.gz": _tar_bytes(control),
         "data.tar.gz": _tar_bytes(files, links),
     }
     out = bytearray(b"!<arch>\n")
@@ -369,3 +379,36 @@ def test_base_layer_fails_when_a_listed_stdlib_module_is_excluded(tmp_path: Path
             None,
             compile_only=("/usr/lib/python3.11", {"used", "pkg"}),
         )
+
+
+def test_pruned_packages_leave_no_status_record(tmp_path: Path) -> None:
+    """Scanners list packages from status.d: a package pruned away must not be listed,
+    and a partly pruned one must not list the files that are gone."""
+    ca = "usr/share/ca-certificates/mozilla/ca.crt"
+    keep = _deb(
+        tmp_path / "keep.deb",
+        {ca: b"-----BEGIN CERTIFICATE-----\n", "lib/x86_64-linux-gnu/libdrop.so.1": b"x"},
+        package="keep",
+        md5sums=True,
+    )
+    gone = _deb(
+        tmp_path / "gone.deb",
+        {
+            "usr/lib/x86_64-linux-gnu/libgone.so.1": b"y",
+            # Copyright files are kept for what ships; not for a package pruned away.
+            "usr/share/doc/gone/copyright": b"license",
+        },
+        package="gone",
+        md5sums=True,
+    )
+    out = tmp_path / "base.tar"
+    layer_tool.base_layer(out, [keep, gone], ["usr/lib/x86_64-linux-gnu/lib*"])
+    with tarfile.open(out) as tar:
+        names = set(tar.getnames())
+        assert "var/lib/dpkg/status.d/gone" not in names
+        assert "var/lib/dpkg/status.d/gone.md5sums" not in names
+        assert "usr/share/doc/gone/copyright" not in names
+        assert "usr/share/doc/gone" not in names
+        assert "var/lib/dpkg/status.d/keep" in names
+        sums = tar.extractfile("var/lib/dpkg/status.d/keep.md5sums").read().decode()
+    assert sums == f"{'0' * 32}  {ca}\n"

@@ -161,6 +161,38 @@ def prune(entries: dict[str, Entry], excludes: list[str]) -> dict[str, list[int]
     return pruned
 
 
+def _md5sums_path(line: str) -> str:
+    """The (usr-merged) path of one ``md5sums`` line (``<md5>  <path>``)."""
+    return merged_path(line.split("  ", 1)[-1].strip())
+
+
+def _prune_status(entries: dict[str, Entry], packages: list[str]) -> None:
+    """Keeps the dpkg status records true to the layer after pruning.
+
+    Scanners (Trivy, grype, syft) list a package from its status record, so a
+    package whose files were all pruned would still be reported, with its CVEs,
+    for libraries the image does not contain. When nothing but its documentation
+    (the copyright file, kept for the packages that ship) is left, the package
+    goes with its record and documentation; a package that keeps some files
+    keeps its record, with the pruned files taken out of its md5sums.
+    """
+    for package in packages:
+        status = f"var/lib/dpkg/status.d/{package}"
+        sums = entries.get(f"{status}.md5sums")
+        if sums is None:
+            continue
+        lines = sums.content().decode().splitlines()
+        kept = [ln for ln in lines if _md5sums_path(ln) in entries]
+        if not any(not _md5sums_path(ln).startswith("usr/share/doc/") for ln in kept):
+            for name in [status, f"{status}.md5sums", *map(_md5sums_path, kept)]:
+                entries.pop(name, None)
+            entries.pop(f"usr/share/doc/{package}", None)  # its folder, now empty
+        elif len(kept) < len(lines):
+            entries[f"{status}.md5sums"] = tarutil.regular(
+                f"{status}.md5sums", ("\n".join(kept) + "\n").encode()
+            )
+
+
 def _report_lines(pruned: dict[str, list[int]]) -> list[str]:
     return [f"pruned {p}: {n} files, {b} bytes" for p, (n, b) in pruned.items()]
 
@@ -186,9 +218,9 @@ def base_layer(
         must be left in the layer by `excludes`.
     """
     entries: dict[str, Entry] = {}
-    for deb in sorted(debs):
-        deb_entries(deb, entries)
+    packages = [deb_entries(deb, entries) for deb in sorted(debs)]
     pruned = prune(entries, excludes or [])
+    _prune_status(entries, packages)
     compiled = precompile(entries, compile_only) if compile_only is not None else None
     for name in MERGED:
         if name in entries:
