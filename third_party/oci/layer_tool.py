@@ -157,7 +157,10 @@ def prune(entries: dict[str, Entry], excludes: list[str]) -> dict[str, list[int]
         if hit is not None:
             entry = entries.pop(name)
             pruned[hit][0] += 1
-            pruned[hit][1] += len(entry.content()) if entry.info.isreg() else 0
+            if entry.info.isreg():
+                # A file on disk is measured, not read (the site layer prunes ~150 MB).
+                size = entry.source.stat().st_size if entry.data is None and entry.source else None
+                pruned[hit][1] += size if size is not None else len(entry.content())
     return pruned
 
 
@@ -545,19 +548,14 @@ def files_layer(
         removes a listed module fails the build.
     """
     entries: dict[str, Entry] = {}
-    pruned: dict[str, list[int]] = {p: [0, 0] for p in excludes}
     for line in manifest.read_text().splitlines():
         src, dest = line.split("\t")
         dest = tarutil.clean_path(dest)
         if compile_py and ("/__pycache__/" in dest or dest.endswith(".pyc")):
             continue  # compiled again below, for the image's paths
-        hit = next((p for p in excludes if fnmatch.fnmatchcase(dest, p)), None)
-        if hit is not None:
-            pruned[hit][0] += 1
-            pruned[hit][1] += Path(src).stat().st_size
-            continue
         mode = 0o755 if os.access(src, os.X_OK) else 0o644
         entries[dest] = Entry(tarutil.make_info(dest, mode=mode), source=Path(src))
+    pruned = prune(entries, excludes)
     failed: list[str] = []
     skipped = 0
     if compile_py:
