@@ -144,6 +144,20 @@ class FakeCudaError(RuntimeError):
         self.status = status
 
 
+class DeviceArray(np.ndarray):
+    """An array "on the fake device": numpy's operations keep the subclass."""
+
+
+def _on_device(function):
+    """``function`` with its array results marked as device arrays."""
+
+    def wrapped(*args, **kwargs):
+        result = function(*args, **kwargs)
+        return result.view(DeviceArray) if type(result) is np.ndarray else result
+
+    return wrapped
+
+
 def fake_cupy(
     *,
     devices=1,
@@ -157,20 +171,29 @@ def fake_cupy(
 
     ``module.sent`` records the size of every array given to ``asarray`` (host →
     device) and ``module.fetched`` the shape of every array given to ``asnumpy``.
+    "Device" arrays are :class:`DeviceArray` (made by the module's functions and
+    kept by numpy's operations on them); ``asnumpy`` refuses anything else, so
+    work that slipped back to the host (numpy's ``asarray`` drops the subclass)
+    fails the test instead of passing unseen.
     """
     mod = types.ModuleType("cupy")
     for name in dir(np):
-        if not name.startswith("_"):
-            setattr(mod, name, getattr(np, name))
+        if name.startswith("_"):
+            continue
+        value = getattr(np, name)
+        if callable(value) and not isinstance(value, type | np.ufunc):
+            value = _on_device(value)
+        setattr(mod, name, value)
     mod.sent, mod.fetched = [], []
 
     def asarray(a, *args, **kwargs):
         mod.sent.append(np.asarray(a).nbytes)
-        return np.asarray(a, *args, **kwargs)
+        return np.asarray(a, *args, **kwargs).view(DeviceArray)
 
     def asnumpy(a):
+        assert isinstance(a, DeviceArray), "asnumpy of a host array: the work left the device"
         mod.fetched.append(a.shape)
-        return np.array(a)
+        return np.array(a).view(np.ndarray)
 
     def device_count():
         if count_error is not None:
