@@ -116,6 +116,16 @@ def _by_order(cell: np.ndarray, keep: np.ndarray | None, n_cells: int, last: boo
     return chosen
 
 
+def _fill_by_order(
+    out: np.ndarray, values: np.ndarray, cell: np.ndarray, keep: np.ndarray | None, how: str
+) -> None:
+    """``out[c]`` ← the value of cell c's last (``how`` = "last") or first kept row;
+    cells without one keep their fill."""
+    chosen = _by_order(cell, keep, len(out), last=how == "last")
+    found = chosen >= 0
+    out[found] = values[chosen[found]]
+
+
 def cell_values(
     values: np.ndarray,
     row_codes: np.ndarray,
@@ -168,9 +178,7 @@ def cell_values(
     keep = None if finite.all() else finite
     out = np.full(n_cells, np.nan)
     if how in ("last", "first"):
-        chosen = _by_order(cell, keep, n_cells, last=how == "last")
-        found = chosen >= 0
-        out[found] = v[chosen[found]]
+        _fill_by_order(out, v, cell, keep, how)
         return out.reshape(r, c)
     if keep is not None:
         cell, v = cell[keep], v[keep]
@@ -257,9 +265,7 @@ def cell_categories(
     n_cells = r * c
     out = np.full(n_cells, -1, dtype=np.int64)
     if how in ("last", "first"):
-        chosen = _by_order(cell, keep, n_cells, last=how == "last")
-        found = chosen >= 0
-        out[found] = cat[chosen[found]]
+        _fill_by_order(out, cat, cell, keep, how)
         return out.reshape(r, c)
     if keep is not None:
         cell, cat = cell[keep], cat[keep]

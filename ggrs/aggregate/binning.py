@@ -259,14 +259,18 @@ class BinPlan:
         n = b - a
         codes = self._pixels(a, b, s, columns)
         row = s.row[:n]
-        layer = self._layers(a, b, codes, s)
-        if layer is None:
-            np.subtract(self.base[0], row, out=row)
-        else:
-            tmp = s.tmp[:n]
-            np.take(self.base, layer, out=tmp, mode="clip")
-            np.subtract(tmp, row, out=row)
+        self._from_base(self.base, row, self._layers(a, b, codes, s), s)
         return s.col[:n] if columns else None
+
+    @staticmethod
+    def _from_base(base: np.ndarray, row: np.ndarray, layer: np.ndarray | None, s: Scratch) -> None:
+        """``row`` ← base[layer] − row in place (row 0 is the top of each layer)."""
+        if layer is None:
+            np.subtract(base[0], row, out=row)
+        else:
+            tmp = s.tmp[: len(row)]
+            np.take(base, layer, out=tmp, mode="clip")
+            np.subtract(tmp, row, out=row)
 
     def block_flat(self, a: int, b: int, s: Scratch) -> np.ndarray:
         """Flat bins of the points in [a, b), for numpy.
@@ -281,13 +285,7 @@ class BinPlan:
         codes = self._pixels(a, b, s, columns=True)
         row, col, idx = s.row[:n], s.col[:n], s.index[:n]
         np.multiply(row, self.width, out=row)
-        layer = self._layers(a, b, codes, s)
-        if layer is None:
-            np.subtract(self.flat_base[0], row, out=row)
-        else:
-            tmp = s.tmp[:n]
-            np.take(self.flat_base, layer, out=tmp, mode="clip")
-            np.subtract(tmp, row, out=row)
+        self._from_base(self.flat_base, row, self._layers(a, b, codes, s), s)
         np.add(row, col, out=row)
         # Dropped points may hold NaN or ±inf here; their garbage integers are
         # zeroed by the multiply (the caller ignores the invalid-cast flag).
