@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ggrs import bars, geoms, heatmap, io, palettes, panels, scales, shade, stencils
-from ggrs.aggregate import Canvas, gpu_backend
+from ggrs.aggregate import Canvas, gpu_backend, native_backend
 from ggrs.aggregate.facets import FacetCodes
 from ggrs.aggregate.rects import Rects
 from ggrs.compose import layout, theme
@@ -520,6 +520,12 @@ def _group_limits(values: np.ndarray, ok: np.ndarray, codes: np.ndarray, n: int)
         if len(values):
             limits[0] = (values.min(), values.max())
         return limits
+    # The compiled pass (one read of each row) where the kernels are built.
+    compiled = native_backend.group_limits(
+        values, None if n == 1 else codes, n, None if all_ok else ok
+    )
+    if compiled is not None:
+        return compiled
     # Exact, pandas-free (pyarrow's group_by imports pandas) and without full-size
     # temporaries: ufunc.at with matching dtypes takes numpy's fast path, and left-out
     # rows are replaced by ±inf block by block, so they never win a min or a max.

@@ -43,6 +43,7 @@ from ggrs.aggregate.binning import AxisTable, BinPlan
 from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
 from ggrs.aggregate.points import Points, check_codes
+from ggrs.aggregate.threads import count_split
 from ggrs.errors import BackendUnavailable
 
 cache_problem: str | None = None
@@ -228,12 +229,6 @@ def _tables(x: AxisTable, y: AxisTable, n_panels: int) -> np.ndarray:
     return np.ascontiguousarray(np.stack([np.broadcast_to(r, (n_panels,)) for r in rows]))
 
 
-# Threads for counting (the kernel releases the GIL): each beyond the first costs a
-# grid and a pass to add it, so only inputs of this many points per thread use them.
-_POINTS_PER_THREAD = 2_000_000
-_MAX_THREADS = 4
-
-
 def _first_call(kernel: Any, *args: Any) -> None:
     """Call ``kernel`` on no points; the first call of a signature compiles it (or loads
     it from the disk cache), and its time goes to :data:`compile_seconds`."""
@@ -253,33 +248,6 @@ def _signed(codes: np.ndarray) -> np.ndarray:
         return codes
     wider = {1: np.int16, 2: np.int32}.get(codes.dtype.itemsize, np.int64)
     return codes.astype(wider)
-
-
-def _count_threaded(count_range: Any, n: int, n_bins: int) -> np.ndarray:
-    """Counts (entry 0: dropped points) of all points, split over threads when large.
-
-    ``count_range(start, stop, grid)`` adds the points [start, stop) to ``grid``.
-    """
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    n_threads = max(1, min(cpus or 1, _MAX_THREADS, n // _POINTS_PER_THREAD))
-    grids = [np.zeros(n_bins + 1, dtype=np.uint32) for _ in range(n_threads)]
-    bounds = [n * t // n_threads for t in range(n_threads + 1)]
-    if n_threads == 1:
-        count_range(0, n, grids[0])
-        return grids[0]
-    from concurrent.futures import ThreadPoolExecutor  # here: only large inputs need it
-
-    with ThreadPoolExecutor(n_threads - 1) as pool:
-        others = [
-            pool.submit(count_range, bounds[t], bounds[t + 1], grids[t])
-            for t in range(1, n_threads)
-        ]
-        count_range(bounds[0], bounds[1], grids[0])
-        for other in others:
-            other.result()  # re-raises a worker's error here
-    for grid in grids[1:]:
-        np.add(grids[0], grid, out=grids[0])
-    return grids[0]
 
 
 def aggregate_numba(points: Points, canvas: Canvas) -> Grids:
@@ -309,7 +277,7 @@ def aggregate_numba(points: Points, canvas: Canvas) -> Grids:
         def count_single(start: int, stop: int, grid: np.ndarray) -> None:
             single(x, y, x_axis, y_axis, plan.width, plan.height, start, stop, grid)
 
-        count = _count_threaded(count_single, n, nb)
+        count = count_split(count_single, n, nb)
         return plan.grids(count[1:], None, int(count[0]))
     empty = np.zeros(0, dtype=np.int8)
     # The compiled loop reads the whole column (FacetCodes are computed here).
@@ -331,7 +299,7 @@ def aggregate_numba(points: Points, canvas: Canvas) -> Grids:
         def count_layers(start: int, stop: int, grid: np.ndarray) -> None:
             kernel(*columns, flags, tables, shape, start, stop, grid, no_sums)
 
-        count = _count_threaded(count_layers, n, nb)
+        count = count_split(count_layers, n, nb)
         return plan.grids(count[1:], None, int(count[0]))
     count = np.zeros(nb + 1, dtype=np.uint32)
     value_sum = np.zeros(nb + 1)

@@ -6,7 +6,11 @@ presence is checked with ``importlib.util.find_spec`` (cheap) and the import
 itself happens on first use; a broken install then raises
 :class:`~ggrs.errors.BackendUnavailable` at that point.
 
-``auto`` picks numpy for small inputs (no heavy import: a small table renders in
+``auto`` picks the compiled C kernels (:mod:`ggrs.aggregate.native_backend`) when
+they are built, as they are wherever Bazel built ggrs (the command line, the
+operator, the image): they cost nothing to load and are the fastest CPU path at
+every size. Without them (a source checkout run without Bazel), ``auto`` picks
+numpy for small inputs (no heavy import: a small table renders in
 a new process in a fraction of a second) and the compiled numba kernel for large
 ones once it pays: numba's import and kernel load (0.5–0.9 s; the kernels come
 from numba's disk cache) are paid when the large inputs this process has
@@ -24,6 +28,7 @@ import importlib.util
 import sys
 from collections.abc import Callable
 
+from ggrs.aggregate import native_backend
 from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
 from ggrs.aggregate.numpy_backend import aggregate_numpy
@@ -60,6 +65,8 @@ AUTO_NUMBA_COLD_POINTS = 100_000_000
 AUTO_NUMBA_IMPORT_MAX_POINTS = 20_000_000
 
 _BACKENDS: dict[str, Backend] = {"numpy": aggregate_numpy}
+if native_backend.available():
+    _BACKENDS["native"] = native_backend.aggregate_native
 _warm: set[str] = set()
 # Points of large inputs aggregated by ``auto`` in this process (see the docstring).
 _large_points = 0
@@ -82,6 +89,8 @@ def available_backends() -> tuple[str, ...]:
 
 def choose_backend(points: Points, canvas: Canvas) -> str:
     """The backend ``auto`` picks for these points on this canvas (see the thresholds)."""
+    if "native" in _BACKENDS:
+        return "native"
     n = len(points)
     if "numba" in _BACKENDS and n >= AUTO_NUMBA_WARM_THRESHOLD:
         # numba imported by anyone (datashader imports it too) costs nothing more.
@@ -102,9 +111,9 @@ def aggregate(points: Points, canvas: Canvas, backend: str = "auto") -> Grids:
     Args:
         points: coordinates plus optional panel codes, category codes or values.
         canvas: panel pixel size and per-panel data ranges.
-        backend: "numpy", "numba", "datashader", "gpu" (CuPy; the grids come back
-            to host memory) or "auto" (CPU backends only: numpy for small inputs,
-            see :func:`choose_backend`). Every backend returns identical counts.
+        backend: "native", "numpy", "numba", "datashader", "gpu" (CuPy; the grids
+            come back to host memory) or "auto" (CPU backends only: the native
+            kernels when built, see :func:`choose_backend`). Every backend returns identical counts.
 
     Returns:
         The grids: counts (per category when the points have categories), value
@@ -131,6 +140,12 @@ def aggregate(points: Points, canvas: Canvas, backend: str = "auto") -> Grids:
             raise BackendUnavailable(
                 f"aggregation backend {backend!r} is not installed; install {backend} or "
                 "use backend='numpy'"
+            )
+        if backend == "native":
+            raise BackendUnavailable(
+                f"aggregation backend 'native' is not available "
+                f"({native_backend.load_problem}); build ggrs with Bazel (it compiles the "
+                "kernels) or use backend='numpy'"
             )
         raise UsageError(
             f"unknown aggregation backend {backend!r}; choose one of "

@@ -1,4 +1,4 @@
-"""Aggregation: both backends against numpy.histogram2d, hand examples and each other."""
+"""Aggregation: every backend against numpy.histogram2d, hand examples and each other."""
 
 from __future__ import annotations
 
@@ -9,12 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ggrs.aggregate import Canvas, Points, aggregate, available_backends, binning, choose_backend
+from ggrs.aggregate import (
+    Canvas,
+    Points,
+    aggregate,
+    available_backends,
+    binning,
+    choose_backend,
+    native_backend,
+    threads,
+)
 from ggrs.aggregate import registry as registry_module
-from ggrs.errors import DataError, UsageError
+from ggrs.errors import BackendUnavailable, DataError, UsageError
 
-# Every CPU backend installed here (the dev environment has all three).
-BACKENDS = tuple(b for b in ("numpy", "numba", "datashader") if b in available_backends())
+# Every CPU backend installed here (a Bazel build has all four).
+BACKENDS = tuple(b for b in ("numpy", "native", "numba", "datashader") if b in available_backends())
+COMPILED = tuple(b for b in ("native", "numba") if b in available_backends())
 
 
 def histogram(x, y, x_range, y_range, width, height):
@@ -47,7 +57,35 @@ def near_edges(rng, low, high, n_pixels, dtype, size):
 
 
 def test_every_backend_is_registered():
-    assert set(BACKENDS) == {"numpy", "numba", "datashader"}
+    # Under Bazel the compiled kernels are built with the package: a missing or
+    # unloadable library fails here rather than silently leaving auto on numpy.
+    assert set(BACKENDS) == {"numpy", "native", "numba", "datashader"}
+    assert native_backend.load_problem is None
+
+
+def test_auto_uses_the_native_kernels_at_every_size():
+    one = np.array([0.5])
+    canvas = Canvas(1, 1, (0, 1), (0, 1))
+    assert choose_backend(Points(one, one), canvas) == "native"
+    two = Canvas(1, 1, [(0, 1), (0, 1)], (0, 1))
+    assert choose_backend(Points(one, one, panel=np.array([1]), value=one), two) == "native"
+
+
+def test_native_without_its_library_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(native_backend, "_library", None)
+    monkeypatch.setattr(native_backend, "load_problem", "cannot load libggrs_kernels.so: gone")
+    x = np.zeros(2)
+    with pytest.raises(
+        BackendUnavailable,
+        match=r"'native' is not available \(cannot load "
+        r"libggrs_kernels.so: gone\); build ggrs with Bazel",
+    ):
+        native_backend.aggregate_native(Points(x, x), Canvas(2, 2, (0, 1), (0, 1)))
+
+
+def _without_native(monkeypatch):
+    """The choice ``auto`` makes where the kernels are not built (a source checkout)."""
+    monkeypatch.delitem(registry_module._BACKENDS, "native", raising=False)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -223,6 +261,7 @@ def test_no_points(backend):
 
 
 def test_auto_uses_numpy_for_small_inputs(monkeypatch):
+    _without_native(monkeypatch)
     one = np.array([0.5])
     canvas = Canvas(1, 1, (0, 1), (0, 1))
     assert choose_backend(Points(one, one), canvas) == "numpy"
@@ -271,11 +310,28 @@ def test_canvas_repeats_a_shared_range():
     assert canvas.x_ranges.tolist() == [[0, 1]] * 3
 
 
-def test_numba_threads_split_the_points_exactly(monkeypatch):
-    numba_backend = pytest.importorskip("ggrs.aggregate.numba_backend")
+def test_count_split_covers_the_points_once_per_thread(monkeypatch):
+    monkeypatch.setattr(threads, "POINTS_PER_THREAD", 1000)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 3)
+    ranges = []
+
+    def count_range(start, stop, grid):
+        ranges.append((start, stop))
+        grid[start % 4] += stop - start
+
+    count = threads.count_split(count_range, 10_000, 3)
+    assert sorted(ranges) == [(0, 3333), (3333, 6666), (6666, 10_000)]
+    assert count.tolist() == [3333, 3333, 3334, 0]  # each thread its own grid, then added
+    ranges.clear()
+    threads.count_split(count_range, 1999, 3)
+    assert ranges == [(0, 1999)]  # fewer than 2 × POINTS_PER_THREAD points: one thread
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_compiled_threads_split_the_points_exactly(monkeypatch, backend):
     # Four threads of 2,500 points over 12 panels × 5 categories on a small grid.
-    monkeypatch.setattr(numba_backend, "_POINTS_PER_THREAD", 1000)
-    monkeypatch.setattr(numba_backend.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(threads, "POINTS_PER_THREAD", 1000)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 4)
     rng = np.random.default_rng(12)
     n, p, k = 10_000, 12, 5
     panel = rng.integers(0, p, n).astype(np.int8)
@@ -284,7 +340,7 @@ def test_numba_threads_split_the_points_exactly(monkeypatch):
     x[::50] = np.nan
     canvas = Canvas(9, 7, (-2.0, 2.0), np.c_[np.full(p, -2.0), np.linspace(0.5, 3, p)])
     points = Points(x, y, panel=panel, category=category, n_categories=k)
-    threaded = aggregate(points, canvas, "numba")
+    threaded = aggregate(points, canvas, backend)
     expected = aggregate(points, canvas, "numpy")
     np.testing.assert_array_equal(threaded.count, expected.count)
     assert threaded.dropped == expected.dropped > n // 50
@@ -292,6 +348,7 @@ def test_numba_threads_split_the_points_exactly(monkeypatch):
 
 def test_auto_imports_numba_only_once_it_pays(monkeypatch):
     pytest.importorskip("numba")
+    _without_native(monkeypatch)
     one = np.zeros(3)
     canvas = Canvas(1, 1, (0, 1), (0, 1))
     monkeypatch.setattr(registry_module, "AUTO_NUMBA_WARM_THRESHOLD", 3)
@@ -374,10 +431,15 @@ def test_numba_caches_in_a_private_temporary_folder_when_nothing_else_is_writabl
     assert list(folder.glob("*/numba_backend._count_*.nbi"))
 
 
-def test_numba_checks_codes_itself():
-    numba_backend = pytest.importorskip("ggrs.aggregate.numba_backend")
-    points = Points(x=np.zeros(3), y=np.zeros(3), panel=np.array([0, 1, 7]))
+@pytest.mark.parametrize("module", ["numba_backend", "native_backend"])
+def test_compiled_kernels_check_codes_themselves(module):
+    backend = pytest.importorskip(f"ggrs.aggregate.{module}")
+    kernel = getattr(backend, "aggregate_" + module.split("_")[0])
     canvas = Canvas(width=4, height=4, x_ranges=[(-1, 1)] * 2, y_ranges=[(-1, 1)] * 2)
-    # The compiled loop does not bound its indices: a code past the canvas must stop here.
+    # The compiled loops do not bound their indices: a code past the canvas must stop here.
+    points = Points(x=np.zeros(3), y=np.zeros(3), panel=np.array([0, 1, 7]))
     with pytest.raises(DataError, match=r"panel codes span 0\.\.7 but must lie in 0\.\.1"):
-        numba_backend.aggregate_numba(points, canvas)
+        kernel(points, canvas)
+    points = Points(np.zeros(3), np.zeros(3), category=np.array([0, 1, 2]), n_categories=2)
+    with pytest.raises(DataError, match="category"):
+        kernel(points, Canvas(4, 4, (-1, 1), (-1, 1)))

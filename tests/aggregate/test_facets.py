@@ -47,7 +47,10 @@ def test_bad_codes_are_refused():
         FacetCodes(np.zeros(2), np.zeros(2, np.int8), 4)
 
 
-@pytest.mark.parametrize("backend", [b for b in ("numpy", "numba") if b in available_backends()])
+BACKENDS = [b for b in ("numpy", "native", "numba") if b in available_backends()]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_aggregation_from_facet_codes_equals_a_stored_column(backend):
     rng = np.random.default_rng(3)
     n = 50_000
@@ -55,11 +58,15 @@ def test_aggregation_from_facet_codes_equals_a_stored_column(backend):
     x, y = rng.normal(size=n), rng.normal(size=n)
     category = rng.integers(0, 5, n).astype(np.int8)
     ranges = np.tile([-3.0, 3.0], (12, 1))
-    canvas = Canvas(width=40, height=30, x_ranges=ranges, y_ranges=ranges)
+    free = np.c_[np.full(12, -2.5), np.linspace(0.5, 3.0, 12)]  # y free per panel
+    canvas = Canvas(width=40, height=30, x_ranges=ranges, y_ranges=free)
     lazy = aggregate(Points(x, y, panel=codes, category=category), canvas, backend)
     stored = aggregate(Points(x, y, panel=np.asarray(codes), category=category), canvas, backend)
     np.testing.assert_array_equal(lazy.count, stored.count)
     assert lazy.dropped == stored.dropped
+    reference = aggregate(Points(x, y, panel=codes, category=category), canvas, "numpy")
+    np.testing.assert_array_equal(lazy.count, reference.count)
+    assert 0 < lazy.dropped == reference.dropped
 
 
 def test_out_of_range_facets_stop_aggregation():

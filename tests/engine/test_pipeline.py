@@ -7,6 +7,8 @@ import pyarrow as pa
 import pytest
 
 from ggrs import pipeline, scales
+from ggrs.aggregate import native_backend
+from ggrs.errors import DataError
 from ggrs.panels import Factor
 from ggrs.properties import parse_properties
 
@@ -80,9 +82,19 @@ def _reference_limits(values, ok, codes, n):
     return limits
 
 
+@pytest.fixture(params=["native", "numpy"])
+def limits_path(request, monkeypatch):
+    """Group limits by the compiled kernel (where built) and by numpy."""
+    if request.param == "numpy":
+        monkeypatch.setattr(native_backend, "_library", None)
+    elif not native_backend.available():
+        pytest.skip(f"native kernels not built: {native_backend.load_problem}")
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_groups", [1, 3, 7])
-def test_group_limits_are_exact_over_blocks_and_skip_non_finite_rows(dtype, n_groups):
+def test_group_limits_are_exact_over_blocks_and_skip_non_finite_rows(dtype, n_groups, limits_path):
     rng = np.random.default_rng(n_groups)
     size = 200_001  # several blocks, the last one short
     values = rng.standard_normal(size).astype(dtype)
@@ -96,7 +108,7 @@ def test_group_limits_are_exact_over_blocks_and_skip_non_finite_rows(dtype, n_gr
     np.testing.assert_array_equal(got, _reference_limits(values, ok, codes, n_groups))
 
 
-def test_group_limits_take_a_zero_stride_all_true_mask():
+def test_group_limits_take_a_zero_stride_all_true_mask(limits_path):
     values = np.array([3.0, -1.0, 5.0, 2.0], dtype=np.float32)
     codes = np.array([0, 1, 0, 1], dtype=np.int32)
     ok = np.broadcast_to(np.True_, values.shape)
@@ -106,6 +118,20 @@ def test_group_limits_take_a_zero_stride_all_true_mask():
     np.testing.assert_array_equal(pipeline._group_limits(values, ok, codes, 1), [[-1, 5]])
     empty = np.empty(0, dtype=np.float64)
     assert np.isnan(pipeline._group_limits(empty, empty > 0, empty.astype(np.int32), 2)).all()
+
+
+def test_native_group_limits_refuse_codes_outside_the_groups():
+    if not native_backend.available():
+        pytest.skip(f"native kernels not built: {native_backend.load_problem}")
+    values = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(DataError, match=r"1 group codes lie outside 0\.\.1"):
+        native_backend.group_limits(values, np.array([0, 1, 2], np.int8), 2)
+    # A code outside the groups on a row left out is never read.
+    ok = np.array([True, True, False])
+    limits = native_backend.group_limits(values, np.array([0, 1, 5], np.int8), 2, ok)
+    np.testing.assert_array_equal(limits, [[1, 1], [2, 2]])
+    # Values the kernel does not read go to numpy.
+    assert native_backend.group_limits(values.astype(np.float16), None, 1) is None
 
 
 def test_prepare_marks_finite_rows_without_a_full_mask_when_all_are():

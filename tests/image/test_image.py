@@ -274,18 +274,18 @@ parallel = numba.njit(parallel=True)(lambda a: a.sum())(np.ones(1000))
 rng = np.random.default_rng(0)
 x, y, cat = rng.normal(size=100_000), rng.normal(size=100_000), rng.integers(0, 3, 100_000)
 one, three = Canvas(64, 48, (-4, 4), (-4, 4)), Canvas(64, 48, [(-4, 4)] * 3, [(-4, 4)] * 3)
-sums = [
-    int(aggregate(points, canvas, backend="datashader").count.sum())
-    for points, canvas in [
-        (Points(x, y), one),
-        (Points(x, y, category=cat), one),
-        (Points(x, y, value=x), one),
-        (Points(x, y, panel=cat, category=cat), three),
-    ]
+cases = [
+    (Points(x, y), one),
+    (Points(x, y, category=cat), one),
+    (Points(x, y, value=x), one),
+    (Points(x, y, panel=cat, category=cat), three),
 ]
+sums = [int(aggregate(p, c, backend="datashader").count.sum()) for p, c in cases]
+# The compiled kernels (built on the build host, run on the image's libc).
+native = [int(aggregate(p, c, backend="native").count.sum()) for p, c in cases]
 PIL.Image.init()  # every format plugin, AVIF's without its pruned codec
 print(json.dumps({
-    "uid": os.getuid(), "certs": certs, "jit": jit, "sums": sums,
+    "uid": os.getuid(), "certs": certs, "jit": jit, "sums": sums, "native": native,
     "parallel": parallel, "threading": numba.threading_layer(),
     "scipy": importlib.util.find_spec("scipy") is not None,
     "avif": PIL.features.check("avif"), "webp": PIL.features.check("webp"),
@@ -309,6 +309,8 @@ def test_runc_imports_everything_ggrs_loads(bundle: Path) -> None:
     assert facts["threading"] == "workqueue"
     assert facts["jemalloc"] is True
     assert "datashader" in facts["backends"]
+    assert "native" in facts["backends"]
+    assert facts["native"] == facts["sums"]
     assert facts["tz"] == "Europe/Berlin"
     assert facts["font"] is True
     assert all(s > 90_000 for s in facts["sums"]), facts["sums"]
