@@ -133,6 +133,7 @@ class _Page:
     layer: np.ndarray | None = None
     n_layers: int = 1
     y0: np.ndarray | None = None
+    ranges: np.ndarray | None = None  # as PlotData.ranges, for this page's rows
 
 
 def render_table(
@@ -302,7 +303,7 @@ def _rect_page(page: _Page, rects: Rects) -> _Page:
 
     return replace(
         page, x=x, y=y, finite=np.isfinite(x) & np.isfinite(y), rows=rows, cols=cols,
-        category=None, value=None, layer=None, y0=None,
+        category=None, value=None, layer=None, y0=None, ranges=None,
         x_limits=widened(page.x_limits, x_cover), y_limits=widened(page.y_limits, y_cover),
     )  # fmt: skip
 
@@ -368,6 +369,7 @@ def _select_page(data: PlotData, page_code: int) -> _Page:
         layer=_take(data.layers.codes, rows) if data.layers else None,
         n_layers=data.layers.n_levels if data.layers else 1,
         y0=_take(data.y0, rows),
+        ranges=data.ranges if rows is None else None,
     )
 
 
@@ -462,11 +464,16 @@ def prepare(table: pa.Table, aes: Aesthetics) -> PlotData:
         layers = panels.Factor(codes, aes.y_columns, ("layer",))
     # Usually every position is finite: min/max propagate NaN and ±inf, so four
     # reductions tell, and a zero-stride all-True view then stands in for the
-    # full-size mask (which would cost a byte per row and three passes).
-    if all(len(v) == 0 or (np.isfinite(v.min()) and np.isfinite(v.max())) for v in (x, y)):
-        finite = np.broadcast_to(np.True_, x.shape)
-    else:
-        finite = np.isfinite(x) & np.isfinite(y)
+    # full-size mask (which would cost a byte per row and three passes). The four
+    # are then the data ranges too, which the scales reuse.
+    ranges = None
+    finite = np.broadcast_to(np.True_, x.shape)
+    if len(x):
+        bounds = np.array([(x.min(), x.max()), (y.min(), y.max())], dtype=np.float64)
+        if np.isfinite(bounds).all():
+            ranges = bounds
+        else:
+            finite = np.isfinite(x) & np.isfinite(y)
     return PlotData(
         x=x,
         y=y,
@@ -480,6 +487,7 @@ def prepare(table: pa.Table, aes: Aesthetics) -> PlotData:
         y_title=", ".join(aes.y_columns),
         color_title=aes.color or "",
         layers=layers,
+        ranges=ranges,
     )
 
 
@@ -628,7 +636,7 @@ def _transform_axes(
         if axis == "y" and request.chart == "bar":
             changes["y0"] = _bar_baseline(data.y0, values, ok, transform)
     if changes:
-        data = replace(data, finite=finite, **changes)
+        data = replace(data, finite=finite, ranges=None, **changes)
     return data, AxisSettings(**settings)  # type: ignore[arg-type]
 
 
@@ -661,8 +669,11 @@ def _train_scales(
     settings' transforms place the ticks and label them in the original units.
     """
     settings = settings or AxisSettings()
-    overall_x = _group_limits(page.x, page.finite, page.rows.codes, 1)[0]
-    overall_y = _group_limits(page.y, page.finite, page.rows.codes, 1)[0]
+    if page.ranges is not None:
+        overall_x, overall_y = page.ranges
+    else:
+        overall_x = _group_limits(page.x, page.finite, page.rows.codes, 1)[0]
+        overall_y = _group_limits(page.y, page.finite, page.rows.codes, 1)[0]
     if np.isnan(overall_y[0]) and page.y_limits is None and settings.y_range is None:
         raise DataError(
             f"nothing to plot: no row has finite values in both x ({data.x_title}) "

@@ -25,7 +25,9 @@ class PlotData:
     ``layers`` splits the rows into layers drawn over one another in the same
     panels (Tercen's ``.axisIndex``: several y factors), each with its own
     colour, shape and legend entry; its labels name the layers. ``y0`` is the
-    baseline of each bar (Tercen's ``.y0s``; 0 when absent).
+    baseline of each bar (Tercen's ``.y0s``; 0 when absent). ``ranges``, when
+    given, is ((x min, x max), (y min, y max)) over every row, all of them finite
+    (``prepare`` has it from its finiteness check; the scales then need no pass).
     """
 
     x: np.ndarray
@@ -43,3 +45,4 @@ class PlotData:
     y_limits: np.ndarray | None = None
     layers: panels.Factor | None = None
     y0: np.ndarray | None = None
+    ranges: np.ndarray | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -142,6 +144,27 @@ def test_prepare_marks_finite_rows_without_a_full_mask_when_all_are():
     plot = pipeline.prepare(dirty, pipeline.Aesthetics(x="x", y="y"))
     np.testing.assert_array_equal(plot.finite, [False, False, True])
     np.testing.assert_array_equal(plot.y, [np.nan, 5.0, 6.0])
+    assert plot.ranges is None  # a non-finite row: the scales reduce the finite ones
+
+
+def test_prepare_keeps_the_ranges_of_its_finiteness_check_for_the_scales():
+    table = pa.table({"x": [3.0, 1.0, 2.0], "y": pa.array([-4.0, 8.0, 5.0], pa.float32())})
+    plot = pipeline.prepare(table, pipeline.Aesthetics(x="x", y="y"))
+    np.testing.assert_array_equal(plot.ranges, [[1.0, 3.0], [-4.0, 8.0]])
+    # The scales take them as they are (wider ones here, to show they are used)...
+    wide = replace(plot, ranges=np.array([[0.0, 10.0], [-20.0, 20.0]]))
+    views = pipeline._train_scales(pipeline._select_page(wide, 0), "fixed", wide)
+    assert views[0].x.limits == scales.train_axis(0.0, 10.0).limits
+    assert views[0].y.limits == scales.train_axis(-20.0, 20.0).limits
+    # ...but only for a page of every row, and not after a transform moved the data.
+    paged = data(ranges=np.array([[0.0, 10.0], [-20.0, 20.0]]))
+    assert pipeline._select_page(paged, 0).ranges is None
+    request = pipeline.PlotRequest(
+        aes=pipeline.Aesthetics(x="x", y="y"),
+        properties=parse_properties({"axis.y.transform": "log10"}),
+    )
+    moved, _ = pipeline._transform_axes(plot, request, lambda message: None)
+    assert moved.ranges is None
 
 
 def test_prepare_with_nan_still_trains_ranges_on_finite_rows():
