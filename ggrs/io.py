@@ -257,8 +257,26 @@ def _read_parquet(path: Path, wanted: list[str] | None) -> pa.Table:
     # dictionary pages straight into indices (about 3x faster than letting pyarrow
     # decode the values and then encode them again to match the schema).
     dictionaries = [f.name for f in schema if pa.types.is_dictionary(f.type)]
-    pieces = _row_groups(path, parquet.metadata, columns, dictionaries)
-    return _assemble(path, schema, parquet.metadata.num_rows, pieces)
+    n_rows = parquet.metadata.num_rows
+    parallel = n_rows * _row_bytes(schema) < _PARALLEL_BELOW_BYTES
+    pieces = _row_groups(path, parquet.metadata, columns, dictionaries, parallel)
+    return _assemble(path, schema, n_rows, pieces)
+
+
+# Tables smaller than this decode two row groups at once (~15 % faster on two
+# cores, for one more decoded row group in memory); larger ones, whose peak is
+# what matters, one at a time.
+_PARALLEL_BELOW_BYTES = 1 << 28
+
+
+def _row_bytes(schema: pa.Schema) -> int:
+    """Bytes per row of the columns as read (dictionary columns: their indices;
+    text and other variable-width columns: a rough 16)."""
+    total = 0
+    for field in schema:
+        kind = field.type.index_type if pa.types.is_dictionary(field.type) else field.type
+        total += np.dtype(_NUMPY_TYPES[kind]).itemsize if kind in _NUMPY_TYPES else 16
+    return total
 
 
 # Row groups between two returns of freed memory to the system (see _assemble).
@@ -280,12 +298,35 @@ def _open_parquet(
 
 
 def _row_groups(
-    path: Path, metadata: pq.FileMetaData, columns: list[str], dictionaries: list[str]
+    path: Path,
+    metadata: pq.FileMetaData,
+    columns: list[str],
+    dictionaries: list[str],
+    parallel: bool = False,
 ) -> Iterator[pa.Table]:
-    """The row groups of a Parquet file in order, one at a time."""
-    parquet = _open_parquet(path, metadata, dictionaries)
-    for i in range(metadata.num_row_groups):
-        yield _wrap(path, "parquet", lambda i=i: parquet.read_row_group(i, columns=columns))
+    """The row groups of a Parquet file in order, one at a time (``parallel``: the
+    next two are decoded on two threads while the caller handles this one)."""
+    n = metadata.num_row_groups
+    if not parallel or n < 2:
+        parquet = _open_parquet(path, metadata, dictionaries)
+        for i in range(n):
+            yield _wrap(path, "parquet", lambda i=i: parquet.read_row_group(i, columns=columns))
+        return
+
+    from collections import deque  # here: a cold start reading CSV should not pay for them
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(i: int) -> pa.Table:
+        # A handle per call: a ParquetFile must not be read from two threads.
+        return _open_parquet(path, metadata, dictionaries).read_row_group(i, columns=columns)
+
+    with ThreadPoolExecutor(2) as pool:
+        pending = deque(pool.submit(read, i) for i in range(2))
+        for i in range(n):
+            piece = _wrap(path, "parquet", pending.popleft().result)
+            if i + 2 < n:
+                pending.append(pool.submit(read, i + 2))
+            yield piece
 
 
 def _read_arrow_file(path: Path, wanted: list[str] | None) -> pa.Table:

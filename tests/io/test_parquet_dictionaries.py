@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ggrs import io
+from ggrs.errors import DataError
 from ggrs.io import read_table
 from ggrs.panels import column_factor
 
@@ -96,3 +97,40 @@ def test_nulls_inside_a_dictionary_become_the_na_level():
     factor = column_factor(column, "c")
     assert factor.labels == ("a", "NA")
     assert factor.codes.tolist() == [0, 1, 0]
+
+
+def test_row_groups_decoded_in_parallel_or_one_at_a_time_give_the_same_table(tmp_path, monkeypatch):
+    path = tmp_path / "t.parquet"
+    rng = np.random.default_rng(7)
+    groups = [(rng.integers(0, 3, int(rng.integers(1, 50))).tolist(), LEVELS) for _ in range(9)]
+    _write(path, groups)
+    decoded = []
+    original = io._row_groups
+
+    def spy(*args):
+        decoded.append(args[-1])  # the parallel flag
+        return original(*args)
+
+    monkeypatch.setattr(io, "_row_groups", spy)
+    parallel = read_table(path)
+    monkeypatch.setattr(io, "_PARALLEL_BELOW_BYTES", 0)
+    sequential = read_table(path)
+    assert decoded == [True, False]
+    assert parallel.equals(sequential)
+    assert parallel.column("k").to_pylist() == [LEVELS[i].as_py() for g, _ in groups for i in g]
+    assert parallel.column("x").to_pylist() == [float(i) for g, _ in groups for i in range(len(g))]
+
+
+def test_a_damaged_row_group_read_on_a_worker_thread_is_a_data_error(tmp_path, monkeypatch):
+    path = tmp_path / "t.parquet"
+    _write(path, [([0, 1], LEVELS)] * 4)
+
+    def broken(self, i, columns=None, **kwargs):
+        if i == 2:
+            raise pa.ArrowInvalid("Corrupt snappy compressed data.")
+        return original(self, i, columns=columns, **kwargs)
+
+    original = pq.ParquetFile.read_row_group
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", broken)
+    with pytest.raises(DataError, match=r"t.parquet.*Corrupt snappy"):
+        read_table(path)
