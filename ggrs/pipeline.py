@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ggrs import bars, geoms, heatmap, io, palettes, panels, scales, shade, stencils
+from ggrs import bars, geoms, heatmap, io, memory, palettes, panels, scales, shade, stencils
 from ggrs.aggregate import Canvas, gpu_backend, native_backend
 from ggrs.aggregate.facets import FacetCodes
 from ggrs.aggregate.rects import Rects
@@ -146,7 +146,10 @@ def render_table(
         UsageError: a mapping or property value is not allowed.
         LayoutError: the image size leaves the panels no room.
     """
-    return render_data(prepare(table, request.aes), request, progress)
+    pages = render_data(prepare(table, request.aes), request, progress)
+    if table.nbytes >= memory.RELEASE_FROM_BYTES:
+        memory.release_freed()  # the render's grids and scratch are garbage now
+    return pages
 
 
 def render_data(

@@ -63,12 +63,16 @@ def count_split(
         n_bins: bins of the grid, without the dropped-point entry.
     """
 
-    def count(start: int, stop: int) -> np.ndarray:
-        grid = np.zeros(n_bins + 1, dtype=np.uint32)
-        count_range(start, stop, grid)
-        return grid
+    ranges = split(n)
+    # Allocated here, not on the workers: glibc gives each thread its own heap,
+    # and a grid freed there stays resident in it after the render.
+    grids = [np.zeros(n_bins + 1, dtype=np.uint32) for _ in ranges]
+    by_start = {start: grid for (start, _), grid in zip(ranges, grids, strict=True)}
 
-    grids = run_split(count, n)
+    def count(start: int, stop: int) -> None:
+        count_range(start, stop, by_start[start])
+
+    run_split(count, n)
     for grid in grids[1:]:
         np.add(grids[0], grid, out=grids[0])
     return grids[0]
