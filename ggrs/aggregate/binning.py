@@ -20,6 +20,8 @@ vertically into one tall grid, which lets one pass over the data fill all of the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ggrs.aggregate.canvas import Canvas
@@ -292,6 +294,33 @@ class BinPlan:
         np.copyto(idx, row, casting="unsafe")
         np.multiply(idx, s.ok[:n], out=idx)
         return idx
+
+    def axis_tables(self) -> np.ndarray:
+        """(8, P) float64 for the compiled kernels: x lo, hi, scale, translate, then
+        y's, one column per panel (a shared axis repeated)."""
+        x, y = self.x, self.y
+        rows = [x.lo, x.hi, x.scale, x.translate, y.lo, y.hi, y.scale, y.translate]
+        return np.ascontiguousarray(np.stack([np.broadcast_to(r, (self.n_panels,)) for r in rows]))
+
+    def summed(self, n: int, add: Callable[[int, int, np.ndarray, np.ndarray], None]) -> Grids:
+        """Counts and value sums of ``n`` points, the sums added per chunk of
+        :attr:`outer` points into a partial grid and the partials summed in point
+        order: the association of additions of every backend, so their sums agree
+        bit for bit.
+
+        Args:
+            n: the number of points.
+            add: ``add(start, stop, count, sums)`` adds the points [start, stop)
+                to the flat grids (entry 0: dropped points).
+        """
+        count = np.zeros(self.n_bins + 1, dtype=np.uint32)
+        value_sum = np.zeros(self.n_bins + 1)
+        partial = np.empty(self.n_bins + 1)
+        for c0 in range(0, n, self.outer):
+            partial[:] = 0.0
+            add(c0, min(n, c0 + self.outer), count, partial)
+            np.add(value_sum, partial, out=value_sum)
+        return self.grids(count[1:], value_sum[1:], int(count[0]))
 
     def grids(self, count: np.ndarray, value_sum: np.ndarray | None, dropped: int) -> Grids:
         """Wrap flat (layer, row, column) grids of ``n_bins`` values as :class:`Grids`."""

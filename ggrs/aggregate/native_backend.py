@@ -158,13 +158,6 @@ def group_limits(
     return limits
 
 
-def _tables(plan: BinPlan) -> np.ndarray:
-    """(8, P) float64: x lo, hi, scale, translate, then y's, per panel."""
-    x, y = plan.x, plan.y
-    rows = [x.lo, x.hi, x.scale, x.translate, y.lo, y.hi, y.scale, y.translate]
-    return np.ascontiguousarray(np.stack([np.broadcast_to(r, (plan.n_panels,)) for r in rows]))
-
-
 def aggregate_native(points: Points, canvas: Canvas) -> Grids:
     """Aggregate ``points`` on ``canvas`` with the compiled C loop.
 
@@ -187,7 +180,7 @@ def aggregate_native(points: Points, canvas: Canvas) -> Grids:
     if x.dtype != y.dtype:
         x, y = x.astype(np.float64), y.astype(np.float64)
     coord = _KINDS[x.dtype]
-    tables = _tables(plan)
+    tables = plan.axis_tables()
     width, height, nb = plan.width, plan.height, plan.n_bins
     if plan.n_layers == 1 and points.value is None:
         axes = tables[:, 0].copy()
@@ -221,13 +214,4 @@ def aggregate_native(points: Points, canvas: Canvas) -> Grids:
     if value is None:
         count = count_split(lambda a, b, grid: count_layers(a, b, grid, None), n, nb)
         return plan.grids(count[1:], None, int(count[0]))
-    count = np.zeros(nb + 1, dtype=np.uint32)
-    value_sum = np.zeros(nb + 1)
-    partial = np.empty(nb + 1)
-    # Value sums go through a per-chunk partial grid, summed in point order: the
-    # association of additions of the other backends, so the sums agree bit for bit.
-    for c0 in range(0, n, plan.outer):
-        partial[:] = 0.0
-        count_layers(c0, min(n, c0 + plan.outer), count, partial)
-        np.add(value_sum, partial, out=value_sum)
-    return plan.grids(count[1:], value_sum[1:], int(count[0]))
+    return plan.summed(n, count_layers)

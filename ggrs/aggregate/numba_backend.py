@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ggrs.aggregate.binning import AxisTable, BinPlan
+from ggrs.aggregate.binning import BinPlan
 from ggrs.aggregate.canvas import Canvas
 from ggrs.aggregate.grids import Grids
 from ggrs.aggregate.points import Points, check_codes
@@ -223,12 +223,6 @@ def enable_cache(numba: Any, kernel: Any) -> str | None:
     return None
 
 
-def _tables(x: AxisTable, y: AxisTable, n_panels: int) -> np.ndarray:
-    """(8, P) float64: x lo, hi, scale, translate, then y's, per panel."""
-    rows = [x.lo, x.hi, x.scale, x.translate, y.lo, y.hi, y.scale, y.translate]
-    return np.ascontiguousarray(np.stack([np.broadcast_to(r, (n_panels,)) for r in rows]))
-
-
 def _first_call(kernel: Any, *args: Any) -> None:
     """Call ``kernel`` on no points; the first call of a signature compiles it (or loads
     it from the disk cache), and its time goes to :data:`compile_seconds`."""
@@ -269,7 +263,7 @@ def aggregate_numba(points: Points, canvas: Canvas) -> Grids:
         x, y = x.astype(np.float64), y.astype(np.float64)
     nb = plan.n_bins
     if plan.n_layers == 1 and points.value is None:
-        x_axis, y_axis = _tables(plan.x, plan.y, 1).reshape(2, 4)
+        x_axis, y_axis = plan.axis_tables().reshape(2, 4)
         _first_call(
             single, x, y, x_axis, y_axis, plan.width, plan.height, 0, 0, np.zeros(1, np.uint32)
         )
@@ -289,7 +283,7 @@ def aggregate_numba(points: Points, canvas: Canvas) -> Grids:
     category = _signed(points.category) if points.category is not None else empty
     value = points.value if points.value is not None else np.zeros(0)
     flags = np.array([len(panel) > 0, points.category is not None, points.value is not None])
-    tables = _tables(plan.x, plan.y, plan.n_panels)
+    tables = plan.axis_tables()
     shape = np.array([plan.width, plan.height, max(plan.n_categories, 1)], dtype=np.int64)
     columns = (x, y, panel, category, value)
     no_sums = np.zeros(1)
@@ -301,15 +295,8 @@ def aggregate_numba(points: Points, canvas: Canvas) -> Grids:
 
         count = count_split(count_layers, n, nb)
         return plan.grids(count[1:], None, int(count[0]))
-    count = np.zeros(nb + 1, dtype=np.uint32)
-    value_sum = np.zeros(nb + 1)
-    partial = np.empty(nb + 1)
-    # Value sums go through a per-chunk partial grid, summed in point order: the
-    # association of additions of the other backends, so the sums agree bit for bit.
-    for c0 in range(0, n, plan.outer):
-        partial[:] = 0.0
-        kernel(*columns, flags, tables, shape, c0, min(n, c0 + plan.outer), count, partial)
-        np.add(value_sum, partial, out=value_sum)
-    dropped = int(count[0])
-    sums = value_sum[1:]
-    return plan.grids(count[1:], sums, dropped)
+
+    def add(start: int, stop: int, count: np.ndarray, sums: np.ndarray) -> None:
+        kernel(*columns, flags, tables, shape, start, stop, count, sums)
+
+    return plan.summed(n, add)
