@@ -570,8 +570,9 @@ def _group_limits(values: np.ndarray, ok: np.ndarray, codes: np.ndarray, n: int)
         np.putmask(tmp, left_out, -np.inf)
         reduce(high, np.maximum, group, tmp)
     # Only finite values were kept, so an infinite bound means the group had none.
+    # (+ 0.0 turns -0.0 into 0.0, as the compiled pass does.)
     found = np.isfinite(low)
-    limits[found, 0], limits[found, 1] = low[found], high[found]
+    limits[found, 0], limits[found, 1] = low[found] + 0.0, high[found] + 0.0
     return limits
 
 

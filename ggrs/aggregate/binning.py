@@ -316,10 +316,13 @@ class BinPlan:
         count = np.zeros(self.n_bins + 1, dtype=np.uint32)
         value_sum = np.zeros(self.n_bins + 1)
         partial = np.empty(self.n_bins + 1)
-        for c0 in range(0, n, self.outer):
-            partial[:] = 0.0
-            add(c0, min(n, c0 + self.outer), count, partial)
-            np.add(value_sum, partial, out=value_sum)
+        # Entry 0 (dropped points) may add inf to -inf, and kept sums may overflow:
+        # as in the numpy backend, those are results, not warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for c0 in range(0, n, self.outer):
+                partial[:] = 0.0
+                add(c0, min(n, c0 + self.outer), count, partial)
+                np.add(value_sum, partial, out=value_sum)
         return self.grids(count[1:], value_sum[1:], int(count[0]))
 
     def grids(self, count: np.ndarray, value_sum: np.ndarray | None, dropped: int) -> Grids:

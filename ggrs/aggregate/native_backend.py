@@ -127,10 +127,18 @@ def group_limits(
         Per group (min, max); NaN for a group without rows.
 
     Raises:
-        DataError: a used row's code lies outside 0..n_groups-1.
+        DataError: the columns differ in length or are not 1-D, or a used row's code
+            lies outside 0..n_groups-1.
     """
     if _library is None or values.dtype not in (np.float32, np.float64) or n_groups < 1:
         return None
+    # The kernel reads codes[i] and ok[i] for every row of values: check first.
+    for name, column in (("values", values), ("group codes", codes), ("row mask", ok)):
+        if column is not None and (column.ndim != 1 or len(column) != len(values)):
+            raise DataError(
+                f"group limits: {name} of shape {column.shape} for {len(values)} values "
+                "(1-D columns of one length are needed)"
+            )
     values = np.ascontiguousarray(values)
     if codes is not None:
         codes = _column(codes, "group codes")
@@ -153,7 +161,9 @@ def group_limits(
     bad = sum(part[2] for part in parts)
     if bad:
         raise DataError(f"{bad:,} group codes lie outside 0..{n_groups - 1}")
-    limits = np.stack([low, high], axis=1)
+    # + 0.0: a limit of -0.0 becomes 0.0 (which zero the min picks depends on the
+    # order of rows; an axis should not say "-0").
+    limits = np.stack([low, high], axis=1) + 0.0
     limits[~np.isfinite(low)] = np.nan
     return limits
 
@@ -178,7 +188,7 @@ def aggregate_native(points: Points, canvas: Canvas) -> Grids:
     n = len(points)
     x, y = _column(points.x, "x"), _column(points.y, "y")
     if x.dtype != y.dtype:
-        x, y = x.astype(np.float64), y.astype(np.float64)
+        x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
     coord = _KINDS[x.dtype]
     tables = plan.axis_tables()
     width, height, nb = plan.width, plan.height, plan.n_bins

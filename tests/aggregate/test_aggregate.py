@@ -335,7 +335,7 @@ def test_compiled_threads_split_the_points_exactly(monkeypatch, backend):
     rng = np.random.default_rng(12)
     n, p, k = 10_000, 12, 5
     panel = rng.integers(0, p, n).astype(np.int8)
-    category = rng.integers(0, k, n).astype(np.uint8)  # unsigned: copied to int16
+    category = rng.integers(0, k, n).astype(np.uint8)  # unsigned (numba copies it to int16)
     x, y = rng.normal(0, 1, n).astype(np.float32), rng.normal(0, 1, n).astype(np.float32)
     x[::50] = np.nan
     canvas = Canvas(9, 7, (-2.0, 2.0), np.c_[np.full(p, -2.0), np.linspace(0.5, 3, p)])
@@ -443,3 +443,68 @@ def test_compiled_kernels_check_codes_themselves(module):
     points = Points(np.zeros(3), np.zeros(3), category=np.array([0, 1, 2]), n_categories=2)
     with pytest.raises(DataError, match="category"):
         kernel(points, Canvas(4, 4, (-1, 1), (-1, 1)))
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_compiled_threads_split_a_single_layer_exactly(monkeypatch, backend):
+    # One panel, no categories, no values: the single-layer loop, over four threads.
+    monkeypatch.setattr(threads, "POINTS_PER_THREAD", 1000)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 4)
+    rng = np.random.default_rng(21)
+    x, y = rng.normal(0, 1, 9_999), rng.normal(0, 1, 9_999).astype(np.float32)
+    x[::37] = np.inf
+    canvas = Canvas(13, 11, (-2.0, 2.5), (-1.5, 2.0))
+    threaded = aggregate(Points(x, y), canvas, backend)
+    expected = aggregate(Points(x, y), canvas, "numpy")
+    np.testing.assert_array_equal(threaded.count, expected.count)
+    assert threaded.dropped == expected.dropped > 9_999 // 37
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_compiled_kernels_read_unsigned_codes_past_the_signed_range(backend):
+    rng = np.random.default_rng(8)
+    n = 20_000
+    x, y = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    # 200 categories as uint8 (codes ≥ 128 would be negative read as int8) and
+    # 33,000 panels as uint16 (codes ≥ 32,768 likewise).
+    category = rng.integers(0, 200, n).astype(np.uint8)
+    category[:100] = 199
+    points = Points(x, y, category=category, n_categories=200)
+    canvas = Canvas(3, 2, (0, 1), (0, 1))
+    got, expected = aggregate(points, canvas, backend), aggregate(points, canvas, "numpy")
+    np.testing.assert_array_equal(got.count, expected.count)
+    panel = rng.integers(0, 33_000, n).astype(np.uint16)
+    panel[:100] = 32_999
+    points = Points(x, y, panel=panel)
+    canvas = Canvas(1, 1, [(0, 1)] * 33_000, (0, 1))
+    got, expected = aggregate(points, canvas, backend), aggregate(points, canvas, "numpy")
+    np.testing.assert_array_equal(got.count, expected.count)
+    assert got.count[32_999].sum() >= 100
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_infinite_values_on_kept_points_drop_them_as_numpy_does(backend):
+    x = np.array([0.25, 0.25, 0.75, 0.75, 0.25])
+    value = np.array([1.0, np.inf, -np.inf, 2.0, np.nan])
+    points, canvas = Points(x, x, value=value), Canvas(2, 2, (0, 1), (0, 1))
+    got, expected = aggregate(points, canvas, backend), aggregate(points, canvas, "numpy")
+    np.testing.assert_array_equal(got.count, expected.count)
+    np.testing.assert_array_equal(got.value_sum, expected.value_sum)
+    assert got.dropped == expected.dropped == 3
+    assert got.count.sum() == 2 and np.isfinite(got.value_sum).all()
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_value_sums_across_chunks_stay_quiet_about_dropped_infinities(monkeypatch, backend):
+    # Dropped points add their values to the discarded entry 0, where +inf and
+    # -inf from two chunks meet: no warning (the tests turn warnings into errors).
+    monkeypatch.setattr(binning, "OUTER", 1 << 16)
+    n = (1 << 16) + 1
+    x = np.full(n, 0.5)
+    x[0] = x[-1] = 5.0  # outside the canvas: dropped
+    value = np.zeros(n)
+    value[0], value[-1] = np.inf, -np.inf
+    points, canvas = Points(x, x, value=value), Canvas(2, 2, (0, 1), (0, 1))
+    got, expected = aggregate(points, canvas, backend), aggregate(points, canvas, "numpy")
+    np.testing.assert_array_equal(got.value_sum, expected.value_sum)
+    assert got.dropped == 2

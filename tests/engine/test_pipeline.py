@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from ggrs import pipeline, scales
-from ggrs.aggregate import native_backend
+from ggrs.aggregate import native_backend, threads
 from ggrs.errors import DataError
 from ggrs.panels import Factor
 from ggrs.properties import parse_properties
@@ -134,6 +134,37 @@ def test_native_group_limits_refuse_codes_outside_the_groups():
     np.testing.assert_array_equal(limits, [[1, 1], [2, 2]])
     # Values the kernel does not read go to numpy.
     assert native_backend.group_limits(values.astype(np.float16), None, 1) is None
+    # Negative codes are outside the groups too.
+    with pytest.raises(DataError, match=r"1 group codes lie outside 0\.\.1"):
+        native_backend.group_limits(values, np.array([0, -1, 1], np.int8), 2)
+    # Columns of other lengths or shapes are refused before the kernel reads them.
+    with pytest.raises(DataError, match=r"group codes of shape \(1,\) for 3 values"):
+        native_backend.group_limits(values, np.zeros(1, np.int8), 2)
+    with pytest.raises(DataError, match=r"row mask of shape \(2,\) for 3 values"):
+        native_backend.group_limits(values, None, 1, np.ones(2, bool))
+    with pytest.raises(DataError, match=r"values of shape \(3, 2\)"):
+        native_backend.group_limits(np.zeros((3, 2)), None, 1)
+
+
+def test_native_group_limits_split_over_threads_equal_numpy(monkeypatch):
+    if not native_backend.available():
+        pytest.skip(f"native kernels not built: {native_backend.load_problem}")
+    monkeypatch.setattr(threads, "POINTS_PER_THREAD", 1000)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 4)
+    rng = np.random.default_rng(30)
+    values = rng.normal(0, 1, 10_000).astype(np.float32)
+    codes = rng.integers(0, 5, 10_000).astype(np.int16)
+    ok = rng.random(10_000) > 0.1
+    expected = _reference_limits(values, ok, codes, 6)
+    np.testing.assert_array_equal(native_backend.group_limits(values, codes, 6, ok), expected)
+
+
+def test_group_limits_never_say_minus_zero(limits_path):
+    values = np.array([0.0, -0.0, -0.0, 0.0])
+    ok = np.broadcast_to(np.True_, values.shape)
+    limits = pipeline._group_limits(values, ok, np.zeros(4, np.int8), 2)
+    np.testing.assert_array_equal(limits[0], [0.0, 0.0])
+    assert not np.signbit(limits[0]).any()
 
 
 def test_prepare_marks_finite_rows_without_a_full_mask_when_all_are():
