@@ -134,3 +134,27 @@ def test_a_damaged_row_group_read_on_a_worker_thread_is_a_data_error(tmp_path, m
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", broken)
     with pytest.raises(DataError, match=r"t.parquet.*Corrupt snappy"):
         read_table(path)
+
+
+def test_large_tables_decode_one_column_at_a_time_on_the_calling_thread(tmp_path, monkeypatch):
+    # The peak of a large read: one decoded column alive, in this thread's
+    # allocator cache (see io._RowGroup).
+    path = tmp_path / "t.parquet"
+    _write(path, [([0, 1], LEVELS), ([2], LEVELS)])
+    monkeypatch.setattr(io, "_PARALLEL_BELOW_BYTES", 0)
+    calls = []
+    original = pq.ParquetFile.read_row_group
+
+    def spy(self, i, columns=None, use_threads=True, **kwargs):
+        calls.append((i, tuple(columns), use_threads))
+        return original(self, i, columns=columns, use_threads=use_threads, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy)
+    table = read_table(path, columns=["k", "x"])
+    assert sorted(calls) == [
+        (0, ("k",), False),
+        (0, ("x",), False),
+        (1, ("k",), False),
+        (1, ("x",), False),
+    ]
+    assert table.column("k").to_pylist() == ["a", "b", "c"]
