@@ -165,7 +165,12 @@ def draw(chart: str, layer: Layer, canvas: Canvas, style: Style) -> tuple[np.nda
             "line chart: no line has two points (one point per colour and panel); "
             "nothing is drawn — map fewer colours or facets, or use chart=point"
         )
+    dropped = grids.dropped
     if chart == "point":
+        if isinstance(style.colouring, shade.Categorical):
+            # Reduce the K count planes to four and drop them (the local was their
+            # only holder) before shading allocates its temporaries.
+            grids = shade.mix(grids, style.colouring)
         rasters = shade.shade(
             grids, style.colouring, point_diameter=style.size, opacity=style.opacity,
             shape=style.shape,
@@ -176,7 +181,7 @@ def draw(chart: str, layer: Layer, canvas: Canvas, style: Style) -> tuple[np.nda
         rasters = shade.shade(thicken(grids, style.size), style.colouring, opacity=style.opacity)
     else:  # bars: the rectangles are the marks, nothing to spread
         rasters = shade.shade(grids, style.colouring, opacity=style.opacity)
-    return rasters, f"{n:,} rows as {chart}s on the CPU ({reason}), {grids.dropped:,} not drawn"
+    return rasters, f"{n:,} rows as {chart}s on the CPU ({reason}), {dropped:,} not drawn"
 
 
 def _cpu_backend(choice: str) -> str:

@@ -64,6 +64,65 @@ class Continuous:
 Colouring = Constant | Categorical | Continuous
 
 
+@dataclass(frozen=True, eq=False)
+class Mixed:
+    """Per-category counts reduced to what shading needs (see :func:`mix`): the
+    points per pixel and the per-channel sums Σ_k count_k · colour_k, each
+    (P, H, W). Shading it gives the rasters that shading its grids gives.
+
+    Attributes:
+        count: points per pixel, uint32.
+        sums: the red, green and blue sums (uint32, or int64 when a pixel's sum
+            could overflow it).
+        n_categories: K, the categories the sums were made from.
+        dropped: points outside every panel (as in :class:`Grids`).
+    """
+
+    count: Any
+    sums: tuple[Any, Any, Any]
+    n_categories: int
+    dropped: int = 0
+
+
+def mix(grids: Grids, colouring: Categorical, xp: ModuleType = np) -> Mixed:
+    """Reduce grids counted per category to the four planes shading needs.
+
+    The K count planes are the largest array of a categorical plot (15 MB for 12
+    panels × 8 colours at 200 × 200): a caller that mixes first and drops the
+    grids keeps them out of the memory peak of shading.
+
+    Raises:
+        UsageError: the grids are not counted per category, or their categories
+            and the colours differ in number.
+    """
+    count = xp.asarray(grids.count)
+    _check_categories(count, colouring)
+    palette = np.array(colouring.colors, dtype=np.int64).reshape(-1, 3)
+    n = count[:, 0].astype(xp.uint32)
+    for k in range(1, count.shape[1]):
+        xp.add(n, count[:, k], out=n)
+    # uint32 holds the sums unless a pixel has ≥ 2**32 / 255 points.
+    dtype = xp.uint32 if int(n.max()) < (1 << 32) // 255 else xp.int64
+    tmp = xp.empty(n.shape, dtype=dtype)
+    sums = []
+    for c in range(3):
+        total = xp.zeros(n.shape, dtype=dtype)
+        for k in np.flatnonzero(palette[:, c]):
+            xp.multiply(count[:, k], dtype(palette[k, c]), out=tmp)
+            xp.add(total, tmp, out=total)
+        sums.append(total)
+    return Mixed(n, (sums[0], sums[1], sums[2]), count.shape[1], grids.dropped)
+
+
+def _check_categories(count: Any, colouring: Categorical) -> None:
+    if count.ndim != 4 or count.shape[1] != len(colouring.colors):
+        k = count.shape[1] if count.ndim == 4 else 0
+        raise UsageError(
+            f"categorical colouring has {len(colouring.colors)} colours but the grids have "
+            f"{k} categories"
+        )
+
+
 def disk_rows(diameter: float) -> dict[int, int]:
     """Half-width of the disk on each row offset: {dy: a} covers dx in [−a, a].
 
@@ -238,7 +297,7 @@ def _alpha(n: Any, opacity: float, xp: ModuleType) -> Any:
 
 
 def shade(
-    grids: Grids,
+    grids: Grids | Mixed,
     colouring: Colouring,
     *,
     point_diameter: float = 1.0,
@@ -249,8 +308,8 @@ def shade(
     """RGBA rasters of every panel: (P, H, W, 4) uint8, straight alpha, row 0 on top.
 
     Args:
-        grids: the aggregated panels (per category for :class:`Categorical`, with
-            value sums for :class:`Continuous`).
+        grids: the aggregated panels (per category for :class:`Categorical`, or
+            already :func:`mix`-ed; with value sums for :class:`Continuous`).
         colouring: how points are coloured.
         point_diameter: point diameter in pixels (the circle's), ≥ 1.
         opacity: α of one point, in [0, 1].
@@ -271,16 +330,18 @@ def shade(
     if not (0.0 <= opacity <= 1.0):
         raise UsageError(f"opacity must lie in [0, 1]; got {opacity!r}")
     shape = stencils.check_shape(shape)
-    count = xp.asarray(grids.count)
-    if isinstance(colouring, Categorical):
-        if count.ndim != 4 or count.shape[1] != len(colouring.colors):
+    if isinstance(grids, Mixed):
+        if not isinstance(colouring, Categorical) or grids.n_categories != len(colouring.colors):
             raise UsageError(
-                f"categorical colouring has {len(colouring.colors)} colours but the grids have "
-                f"{grids.n_categories} categories"
+                f"mixed grids of {grids.n_categories} categories need a categorical colouring "
+                "of as many colours"
             )
-    elif count.ndim != 3:
+    elif isinstance(colouring, Categorical):
+        grids = mix(grids, colouring, xp)
+    count = xp.asarray(grids.count)  # points per pixel (P, H, W) from here on
+    if count.ndim != 3:
         raise UsageError("grids are counted per category; shade them with a Categorical colouring")
-    elif isinstance(colouring, Continuous) and grids.value_sum is None:
+    if isinstance(colouring, Continuous) and grids.value_sum is None:
         raise UsageError("continuous colouring needs grids with value sums")
     if shape in (16, 19):
         # The disk itself: the plain diameter takes spread's disk rows directly.
@@ -289,22 +350,26 @@ def shade(
     if not stencil.outlined:
         return _paint(grids, colouring, stencil.covered, opacity, xp)
     # 21-25: the fill in the point colour, then the outline of every point over it.
-    total = count.sum(axis=1, dtype=xp.uint32) if count.ndim == 4 else count
-    outline = _paint(Grids(total), Constant(stencils.OUTLINE), stencil.outline, opacity, xp)
+    outline = _paint(Grids(count), Constant(stencils.OUTLINE), stencil.outline, opacity, xp)
     if not stencil.fill.any():
         return outline
     return composite([_paint(grids, colouring, stencil.fill, opacity, xp), outline], xp=xp)
 
 
 def _paint(
-    grids: Grids, colouring: Colouring, footprint: Footprint, opacity: float, xp: ModuleType
+    grids: Grids | Mixed,
+    colouring: Colouring,
+    footprint: Footprint,
+    opacity: float,
+    xp: ModuleType,
 ) -> Any:
-    """:func:`shade` for one footprint, grids and colouring already checked."""
+    """:func:`shade` for one footprint, grids and colouring already checked (and
+    categories mixed)."""
     count = xp.asarray(grids.count)
     # Pixels are built as packed little-endian uint32 (R | G<<8 | B<<16 | A<<24):
     # one pass per step instead of four strided channel writes.
-    if isinstance(colouring, Categorical):
-        n, pixels = _categorical(count, colouring.colors, footprint, xp)
+    if isinstance(grids, Mixed):
+        n, pixels = _categorical(grids, footprint, xp)
         xp.bitwise_or(pixels, _alpha(n, opacity, xp), out=pixels)
     elif isinstance(colouring, Continuous):
         n = spread(count, footprint, xp)
@@ -411,27 +476,13 @@ def _pack(rgb: Any, xp: ModuleType) -> Any:
     return c[..., 0] | (c[..., 1] << 8) | (c[..., 2] << 16)
 
 
-def _categorical(
-    count: Any, colors: tuple[RGB, ...], footprint: Footprint, xp: ModuleType
-) -> tuple[Any, Any]:
-    """Covering counts and packed count-weighted mean colours (P, H, W) uint32."""
-    palette = np.array(colors, dtype=np.int64).reshape(-1, 3)
-    n = count[:, 0].astype(xp.uint32)
-    for k in range(1, count.shape[1]):
-        xp.add(n, count[:, k], out=n)
-    # Per-channel colour sums Σ_k count_k · colour_k; uint32 holds them unless a
-    # pixel has ≥ 2**32 / 255 points. Spreading is linear, so the 3 sum grids are
-    # spread instead of the K category grids.
-    dtype = xp.uint32 if int(n.max()) < (1 << 32) // 255 else xp.int64
-    tmp = xp.empty(n.shape, dtype=dtype)
-    sums = []
-    for c in range(3):
-        total = xp.zeros(n.shape, dtype=dtype)
-        for k in np.flatnonzero(palette[:, c]):
-            xp.multiply(count[:, k], dtype(palette[k, c]), out=tmp)
-            xp.add(total, tmp, out=total)
-        sums.append(spread(total, footprint, xp))
-    n = spread(n, footprint, xp)
+def _categorical(mixed: Mixed, footprint: Footprint, xp: ModuleType) -> tuple[Any, Any]:
+    """Covering counts and packed count-weighted mean colours (P, H, W) uint32.
+
+    Spreading is linear, so the three channel sums are spread instead of the K
+    category grids."""
+    sums = [spread(total, footprint, xp) for total in mixed.sums]
+    n = spread(xp.asarray(mixed.count), footprint, xp)
     # Means only where points are: plots are mostly empty pixels.
     covered = xp.flatnonzero(n)
     inv = 1.0 / n.reshape(-1)[covered]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -427,3 +429,62 @@ def test_composite_rejects_mismatched_layers():
         shade.composite([a, np.zeros((1, 3, 3, 4), np.uint8)])
     with pytest.raises(UsageError, match="uint8 RGBA"):
         shade.composite([a, a.astype(np.float32)])
+
+
+@pytest.mark.parametrize(
+    ("shape", "diameter"), [(19, 1.0), (19, 5.0), (1, 6.0), (21, 7.0), (24, 4.0)]
+)
+def test_mixed_grids_shade_as_the_grids_they_came_from(shape, diameter):
+    rng = np.random.default_rng(shape)
+    count = rng.integers(0, 4, (2, 3, 9, 11)).astype(np.uint32)  # P, K, H, W
+    colours = shade.Categorical(((250, 10, 10), (10, 200, 30), (0, 0, 255)))
+    grids = Grids(count, dropped=5)
+    mixed = shade.mix(grids, colours)
+    assert mixed.count.shape == (2, 9, 11) and mixed.dropped == 5 and mixed.n_categories == 3
+    np.testing.assert_array_equal(mixed.count, count.sum(axis=1))
+    np.testing.assert_array_equal(mixed.sums[1], count[:, 0] * 10 + count[:, 1] * 200)
+    style = {"point_diameter": diameter, "opacity": 0.6, "shape": shape}
+    np.testing.assert_array_equal(
+        shade.shade(mixed, colours, **style), shade.shade(grids, colours, **style)
+    )
+
+
+def test_mixed_grids_need_their_categorical_colouring():
+    grids = Grids(np.ones((1, 2, 3, 3), np.uint32))
+    mixed = shade.mix(grids, shade.Categorical(((1, 1, 1), (2, 2, 2))))
+    with pytest.raises(UsageError, match="mixed grids of 2 categories need a categorical"):
+        shade.shade(mixed, shade.Categorical(((1, 1, 1),)))
+    with pytest.raises(UsageError, match="mixed grids of 2 categories"):
+        shade.shade(mixed, shade.Constant((0, 0, 0)))
+    with pytest.raises(UsageError, match="1 colours but the grids have 2 categories"):
+        shade.mix(grids, shade.Categorical(((1, 1, 1),)))
+
+
+def test_drawing_drops_the_category_planes_before_shading(monkeypatch):
+    # The K count planes are the largest array of a categorical plot: draw mixes
+    # them and lets them go before shading allocates (the memory peak).
+    from ggrs import geoms
+    from ggrs.aggregate import Canvas
+
+    seen = {}
+    aggregate = geoms.aggregate_layer
+
+    def spy_aggregate(*args, **kwargs):
+        grids = aggregate(*args, **kwargs)
+        seen["grids"] = weakref.ref(grids)
+        return grids
+
+    real_shade = shade.shade
+
+    def spy_shade(grids, *args, **kwargs):
+        seen["alive while shading"] = seen["grids"]() is not None
+        return real_shade(grids, *args, **kwargs)
+
+    monkeypatch.setattr(geoms, "aggregate_layer", spy_aggregate)
+    monkeypatch.setattr(shade, "shade", spy_shade)
+    x = np.array([0.1, 0.5, 0.9])
+    layer = geoms.Layer(x, x, category=np.array([0, 1, 1]), n_categories=2)
+    style = geoms.Style(shade.Categorical(((255, 0, 0), (0, 0, 255))), size=3.0)
+    rasters, note = geoms.draw("point", layer, Canvas(8, 8, (0, 1), (0, 1)), style)
+    assert seen["alive while shading"] is False
+    assert rasters.shape == (1, 8, 8, 4) and note.endswith(", 0 not drawn")
