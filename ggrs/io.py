@@ -421,6 +421,8 @@ def _assemble(
         dense[name] = np.empty(n_rows, dtype=_NUMPY_TYPES[kind])
     valid: dict[str, np.ndarray] = {}  # only for columns with nulls
     chunks: dict[str, list[pa.Array]] = {f.name: [] for f in schema if f.name not in dense}
+    # Large tables hand freed memory back as they go (see ggrs.memory).
+    large = sum(column.nbytes for column in dense.values()) >= memory.RELEASE_FROM_BYTES
     start = pieces_done = 0
     for piece in pieces:
         for name in list(dense):
@@ -455,14 +457,13 @@ def _assemble(
         start += piece.num_rows
         del piece  # free the piece's decoded columns before the next one is read
         pieces_done += 1
-        if pieces_done % _RELEASE_EVERY == 0:
-            # Hand the freed pages back now and then: Arrow's allocator would keep
-            # them resident next to the growing columns (at 5e7 rows the read's peak
-            # is ~50 MB lower); each call costs ~2 ms, so not after every piece.
+        if large and pieces_done % _RELEASE_EVERY == 0:
+            # Now and then, not after every piece: each call costs ~2 ms. Arrow's
+            # allocator would keep the freed pages resident next to the growing columns.
             pa.default_memory_pool().release_unused()
     if start != n_rows:
         raise DataError(f"cannot read {path}: its footer promises {n_rows} rows, it holds {start}")
-    if sum(column.nbytes for column in dense.values()) >= memory.RELEASE_FROM_BYTES:
+    if large:
         # The decoded pieces are garbage: their pages go back before the caller's
         # next steps allocate on top of them (12 MB lower peak at 5e7 rows).
         memory.release_freed()

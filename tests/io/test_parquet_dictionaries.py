@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ggrs import io
+from ggrs import io, memory
 from ggrs.errors import DataError
 from ggrs.io import read_table
 from ggrs.panels import column_factor
@@ -29,7 +29,11 @@ def _write(path, groups):
 
 @pytest.mark.parametrize("release_every", [1, 4])
 def test_shared_dictionary_becomes_one_chunk_of_indices(tmp_path, monkeypatch, release_every):
+    # As a large table (one decoded column at a time, freed memory released as
+    # the read goes) and as a small one.
     monkeypatch.setattr(io, "_RELEASE_EVERY", release_every)
+    monkeypatch.setattr(memory, "RELEASE_FROM_BYTES", 0 if release_every == 1 else 1 << 40)
+    monkeypatch.setattr(io, "_PARALLEL_BELOW_BYTES", 0 if release_every == 1 else 1 << 40)
     path = tmp_path / "t.parquet"
     groups = [([0, 1, None], LEVELS), ([2, 2], LEVELS), ([1], LEVELS), ([0, 2], LEVELS)]
     _write(path, groups)
