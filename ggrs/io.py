@@ -265,8 +265,9 @@ def _read_parquet(path: Path, wanted: list[str] | None) -> pa.Table:
 
 # Tables smaller than this decode two row groups at once (~15 % faster on two
 # cores, for one more decoded row group in memory); larger ones, whose peak is
-# what matters, one at a time.
-_PARALLEL_BELOW_BYTES = 1 << 28
+# what matters, one at a time. The same line as ggrs.memory's between small and
+# large tables.
+_PARALLEL_BELOW_BYTES = memory.RELEASE_FROM_BYTES
 
 
 def _row_bytes(schema: pa.Schema) -> int:

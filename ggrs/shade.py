@@ -96,7 +96,11 @@ def mix(grids: Grids, colouring: Categorical, xp: ModuleType = np) -> Mixed:
             and the colours differ in number.
     """
     count = xp.asarray(grids.count)
-    _check_categories(count, colouring)
+    if count.ndim != 4 or count.shape[1] != len(colouring.colors):
+        raise UsageError(
+            f"categorical colouring has {len(colouring.colors)} colours but the grids have "
+            f"{count.shape[1] if count.ndim == 4 else 0} categories"
+        )
     palette = np.array(colouring.colors, dtype=np.int64).reshape(-1, 3)
     n = count[:, 0].astype(xp.uint32)
     for k in range(1, count.shape[1]):
@@ -112,15 +116,6 @@ def mix(grids: Grids, colouring: Categorical, xp: ModuleType = np) -> Mixed:
             xp.add(total, tmp, out=total)
         sums.append(total)
     return Mixed(n, (sums[0], sums[1], sums[2]), count.shape[1], grids.dropped)
-
-
-def _check_categories(count: Any, colouring: Categorical) -> None:
-    if count.ndim != 4 or count.shape[1] != len(colouring.colors):
-        k = count.shape[1] if count.ndim == 4 else 0
-        raise UsageError(
-            f"categorical colouring has {len(colouring.colors)} colours but the grids have "
-            f"{k} categories"
-        )
 
 
 def disk_rows(diameter: float) -> dict[int, int]:
