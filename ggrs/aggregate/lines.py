@@ -712,7 +712,7 @@ def thicken(grids: Grids, width: float, xp: ModuleType = np) -> Grids:
         raise UsageError(f"line width must be at least 1 pixel; got {width!r}")
     # Lazy: ggrs.shade imports ggrs.aggregate (via grids), so a top-level import
     # would be circular.
-    from ggrs.shade import centred_filter, disk_rows, spread
+    from ggrs.shade import centred_filter, disk_rows, spread_planes
 
     rows = disk_rows(width)
     if rows == {0: 0}:
@@ -721,8 +721,7 @@ def thicken(grids: Grids, width: float, xp: ModuleType = np) -> Grids:
     thick = centred_filter(count, rows, xp, combine=xp.maximum)
     value_sum = None
     if grids.value_sum is not None:
-        sums = spread(xp.asarray(grids.value_sum), float(width), xp)
-        n = spread(count, float(width), xp).astype(xp.float64)
-        mean = sums / xp.maximum(n, 1.0)
+        n, sums = spread_planes([count, xp.asarray(grids.value_sum)], float(width), xp)
+        mean = sums / xp.maximum(n.astype(xp.float64), 1.0)
         value_sum = mean * thick
     return Grids(count=thick, value_sum=value_sum, dropped=grids.dropped)

@@ -34,6 +34,14 @@ def brute_force_spread(grid, diameter):
     return out
 
 
+@pytest.fixture(params=["shifted", "pointwise"])
+def spread_way(request, monkeypatch):
+    """Forces spreading one way: shifted sums over the grid, or point by point."""
+    pointwise = request.param == "pointwise"
+    monkeypatch.setattr(shade, "_pointwise_is_cheaper", lambda count, runs: pointwise)
+    return request.param
+
+
 @pytest.mark.parametrize("opacity", [0.3, 0.05, 0.9])
 def test_alpha_is_one_minus_transparency_to_the_n(opacity):
     n = np.arange(0, 200, dtype=np.uint32)
@@ -51,7 +59,7 @@ def test_opaque_and_invisible_points():
     assert invisible[0, 0, :, 3].tolist() == [0, 0, 0]
 
 
-def test_disk_spreading_by_hand():
+def test_disk_spreading_by_hand(spread_way):
     grid = np.zeros((1, 5, 5), dtype=np.uint32)
     grid[0, 0, 0] = 2
     grid[0, 2, 2] = 1
@@ -75,7 +83,7 @@ def test_disk_spreading_by_hand():
 
 
 @pytest.mark.parametrize("diameter", [1.5, 2.0, 3.0, 4.5, 6.0, 9.0])
-def test_spread_equals_sum_over_disk_offsets(diameter):
+def test_spread_equals_sum_over_disk_offsets(diameter, spread_way):
     rng = np.random.default_rng(1)
     grid = rng.integers(0, 4, (2, 9, 13)).astype(np.uint32)
     np.testing.assert_array_equal(shade.spread(grid, diameter), brute_force_spread(grid, diameter))
@@ -258,7 +266,7 @@ def brute_force_stencil(grid, mask):
     """Σ over every covered stencil offset of the shifted grid, one offset at a time."""
     reach = mask.shape[0] // 2
     h, w = grid.shape[-2:]
-    out = np.zeros(grid.shape, dtype=np.int64)
+    out = np.zeros(grid.shape, dtype=np.int64 if grid.dtype.kind in "iu" else np.float64)
     for i, j in zip(*np.nonzero(mask), strict=True):
         dy, dx = i - reach, j - reach
         for y in range(h):
@@ -271,7 +279,7 @@ def brute_force_stencil(grid, mask):
 @pytest.mark.parametrize(
     ("shape", "diameter"), [(0, 5), (2, 8), (6, 4), (11, 7), (14, 9), (21, 12), (24, 6)]
 )
-def test_spread_over_a_stencil_equals_sum_over_its_offsets(shape, diameter):
+def test_spread_over_a_stencil_equals_sum_over_its_offsets(shape, diameter, spread_way):
     rng = np.random.default_rng(shape)
     grid = rng.integers(0, 4, (2, 11, 13)).astype(np.uint32)
     st = stencils.stencil(shape, diameter)
@@ -279,7 +287,7 @@ def test_spread_over_a_stencil_equals_sum_over_its_offsets(shape, diameter):
         np.testing.assert_array_equal(shade.spread(grid, mask), brute_force_stencil(grid, mask))
 
 
-def test_spread_of_a_disk_mask_equals_spread_of_its_diameter():
+def test_spread_of_a_disk_mask_equals_spread_of_its_diameter(spread_way):
     grid = np.random.default_rng(5).integers(0, 9, (1, 20, 30)).astype(np.uint32)
     disk = stencils.stencil(19, 7).fill
     np.testing.assert_array_equal(shade.spread(grid, disk), shade.spread(grid, 7.0))
@@ -289,6 +297,42 @@ def test_spread_of_a_disk_mask_equals_spread_of_its_diameter():
         shade.spread(float_grid, stencils.stencil(2, 5).outline),
         brute_force_stencil(grid, stencils.stencil(2, 5).outline) / 4,
     )
+
+
+def test_spread_planes_spread_sums_over_the_count_planes_points(spread_way):
+    rng = np.random.default_rng(8)
+    count = np.where(rng.random((3, 12, 17)) < 0.2, rng.integers(1, 5, (3, 12, 17)), 0)
+    count = count.astype(np.uint32)
+    sums = count * rng.random(count.shape)  # zero wherever count is
+    mask = stencils.stencil(24, 6).fill  # a triangle: not symmetric
+    n, spread_sums = shade.spread_planes([count, sums], mask)
+    np.testing.assert_array_equal(n, brute_force_stencil(count, mask))
+    expected = brute_force_stencil(sums, mask)
+    np.testing.assert_allclose(spread_sums, expected, rtol=1e-13, atol=0)
+    assert n.dtype == np.uint32 and spread_sums.dtype == np.float64
+
+
+def test_spread_sums_past_uint32_in_int64(spread_way):
+    grid = np.zeros((2, 6, 6), dtype=np.uint32)
+    grid[1, 2, 3] = grid[1, 3, 3] = 3 << 30
+    out = shade.spread(grid, 3.0)
+    assert out.dtype == np.int64
+    assert out[1, 2:4, 2:5].tolist() == [[6 << 30] * 3] * 2
+    assert out[1, 1, 3] == out[1, 4, 3] == 3 << 30
+    assert not out[0].any()
+
+
+def test_spread_goes_point_by_point_only_where_that_is_cheaper(monkeypatch):
+    pointwise = []
+    original = shade._spread_points
+    monkeypatch.setattr(shade, "_spread_points", lambda *a: pointwise.append(1) or original(*a))
+    sparse = np.zeros((1, 100, 100), dtype=np.uint32)
+    sparse[0, ::10, ::10] = 1  # 100 points × 21 footprint pixels ≪ 10,000 cells × passes
+    np.testing.assert_array_equal(shade.spread(sparse, 5.0), brute_force_spread(sparse, 5.0))
+    assert pointwise == [1]
+    dense = np.ones((1, 100, 100), dtype=np.uint32)
+    assert (shade.spread(dense, 5.0)[0, 2:-2, 2:-2] == 21).all()
+    assert pointwise == [1]
 
 
 def one_point(size=9):
