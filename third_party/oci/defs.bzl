@@ -85,7 +85,13 @@ def _files_layer_impl(ctx):
     for target in ctx.attr.runfiles:
         # Only this workspace's files: external repositories (wheels, fonts)
         # have layers of their own.
-        files += [f for f in target[DefaultInfo].default_runfiles.files.to_list() if not f.short_path.startswith("../")]
+        # Nor the runfiles' bytecode directories (py_bytecode): the layer
+        # compiles its own, for the image's paths.
+        files += [
+            f
+            for f in target[DefaultInfo].default_runfiles.files.to_list()
+            if not f.short_path.startswith("../") and not (f.is_directory and f.basename == "__pycache__")
+        ]
     lines = {}
     for f in files:
         rel = _repo_relative(f)

@@ -1,5 +1,7 @@
 """Python protobuf and gRPC stubs generated at build time (never committed)."""
 
+load("//third_party/python:bytecode.bzl", "py_bytecode")
+
 def _py_grpc_gen_impl(ctx):
     outs = []
     for src in ctx.files.srcs:
@@ -42,7 +44,8 @@ def py_grpc_library(name, srcs, **kwargs):
     """Generates `<base>_pb2.py` and `<base>_pb2_grpc.py` for each proto.
 
     The files land beside their .proto in the output tree, so
-    `from proto import tercen_pb2` works for code that depends on `name`.
+    `from proto import tercen_pb2` works for code that depends on `name`;
+    their bytecode comes with them (py_bytecode).
 
     Args:
       name: the py_library to create.
@@ -50,9 +53,11 @@ def py_grpc_library(name, srcs, **kwargs):
       **kwargs: passed to the py_library (visibility, ...).
     """
     _py_grpc_gen(name = name + "_gen", srcs = srcs)
+    py_bytecode(name = name + "_bytecode", srcs = [":" + name + "_gen"])
     native.py_library(
         name = name,
         srcs = [":" + name + "_gen"],
+        data = [":" + name + "_bytecode"],
         deps = ["@pypi//:site"],
         **kwargs
     )
