@@ -154,7 +154,7 @@ def spread(grid: Any, footprint: Footprint, xp: ModuleType = np) -> Any:
     instead, each covered pixel adding its value over the footprint.
 
     Args:
-        grid: (..., H, W) array of counts or sums, non-negative.
+        grid: (..., H, W) array of counts or sums.
         footprint: a disk diameter in pixels (≥ 1), or a centred (2R+1, 2R+1) bool
             mask (:class:`ggrs.stencils.Stencil` ``fill``/``outline``).
         xp: the array module of ``grid``.
