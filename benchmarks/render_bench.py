@@ -1055,7 +1055,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--slow", action="store_true", help="also matplotlib at N ≥ 1e7")
     parser.add_argument("--cases", default=",".join(CASES), help="single,facets12")
     parser.add_argument("--methods", default="", help="only these methods (comma list)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed warm calls (after 1 warm-up)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed warm calls (after 1 warm-up)")
     parser.add_argument("--cold-runs", type=int, default=3, help="new processes per cold cell")
     parser.add_argument("--profile", action="store_true", help="per-step ggrs breakdown too")
     parser.add_argument("--profile-only", action="store_true", help="breakdown, no table")
