@@ -190,9 +190,7 @@ def spread_planes(planes: Sequence[Any], footprint: Footprint, xp: ModuleType = 
     runs = [b - a + 1 for rr in row_runs.values() for a, b in rr]
     area = sum(runs)
     if xp is np and _pointwise_is_cheaper(planes[0], runs):
-        covered = np.flatnonzero(planes[0])
-        targets, valid = _footprint_targets(covered, planes[0].shape, row_runs)
-        return [_spread_points(p, covered, targets, valid, area) for p in planes]
+        return _spread_pointwise(planes, row_runs, area)
     planes = [_widen(xp.asarray(p), area, xp) for p in planes]
     if all(len(rr) == 1 and rr[0][0] == -rr[0][1] for rr in row_runs.values()):
         rows = {dy: rr[0][1] for dy, rr in row_runs.items()}
@@ -221,11 +219,40 @@ def _widen(grid: Any, area: int, xp: ModuleType) -> Any:
     return grid.astype(_spread_dtype(grid.dtype, largest, area, xp))
 
 
+# Covered pixels are spread a block at a time, so the temporary index arrays
+# stay near this many (pixel, footprint pixel) pairs whatever the point size.
+PAIRS_PER_BLOCK = 1 << 18
+
+
+def _spread_pointwise(
+    planes: Sequence[Any], row_runs: dict[int, tuple[tuple[int, int], ...]], area: int
+) -> list[np.ndarray]:
+    """:func:`spread_planes` point by point: each pixel that ``planes[0]`` covers adds
+    each plane's value there over the footprint."""
+    shape = planes[0].shape
+    covered = np.flatnonzero(planes[0])
+    values, outs = [], []
+    for plane in planes:
+        v = np.asarray(plane).reshape(-1)[covered]
+        largest = int(v.max()) if v.dtype.kind == "u" and v.size else 0
+        dtype = _spread_dtype(v.dtype, largest, area, np)
+        values.append(v.astype(dtype))
+        outs.append(np.zeros(shape, dtype=dtype))
+    block = max(1, PAIRS_PER_BLOCK // max(area, 1))
+    # Blocks and pairs go in covered-pixel order: float sums add in a fixed order.
+    for start in range(0, covered.size, block):
+        targets, valid = _footprint_targets(covered[start : start + block], shape, row_runs)
+        for v, out in zip(values, outs, strict=True):
+            weights = np.broadcast_to(v[start : start + block, None], valid.shape)[valid]
+            np.add.at(out.reshape(-1), targets, weights)
+    return outs
+
+
 def _footprint_targets(
     covered: np.ndarray, shape: tuple[int, ...], row_runs: dict[int, tuple[tuple[int, int], ...]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flat indices (covered pixel, footprint pixel) that each covered pixel adds
-    to, and which of them lie inside the pixel's own panel."""
+    to, and which of those pairs lie inside the pixel's own panel."""
     h, w = shape[-2:]
     dy = [y for y, rr in row_runs.items() for a, b in rr for _ in range(a, b + 1)]
     dx = [x for rr in row_runs.values() for a, b in rr for x in range(a, b + 1)]
@@ -237,20 +264,6 @@ def _footprint_targets(
     valid = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < w)
     targets = (panel[:, None] * h + ty) * w + tx
     return targets[valid], valid
-
-
-def _spread_points(
-    grid: Any, covered: np.ndarray, targets: np.ndarray, valid: np.ndarray, area: int
-) -> np.ndarray:
-    """:func:`spread` of a grid that is zero outside ``covered``."""
-    values = np.asarray(grid).reshape(-1)[covered]
-    largest = int(values.max()) if values.dtype.kind == "u" and values.size else 0
-    dtype = _spread_dtype(values.dtype, largest, area, np)
-    out = np.zeros(grid.shape, dtype=dtype)
-    # The pairs go in covered-pixel order, so float sums add in a fixed order.
-    weights = np.broadcast_to(values.astype(dtype)[:, None], valid.shape)[valid]
-    np.add.at(out.reshape(-1), targets, weights)
-    return out
 
 
 def centred_filter(

@@ -39,6 +39,8 @@ def spread_way(request, monkeypatch):
     """Forces spreading one way: shifted sums over the grid, or point by point."""
     pointwise = request.param == "pointwise"
     monkeypatch.setattr(shade, "_pointwise_is_cheaper", lambda count, runs: pointwise)
+    # Blocks of a few covered pixels: the block loop runs many times.
+    monkeypatch.setattr(shade, "PAIRS_PER_BLOCK", 50)
     return request.param
 
 
@@ -324,8 +326,8 @@ def test_spread_sums_past_uint32_in_int64(spread_way):
 
 def test_spread_goes_point_by_point_only_where_that_is_cheaper(monkeypatch):
     pointwise = []
-    original = shade._spread_points
-    monkeypatch.setattr(shade, "_spread_points", lambda *a: pointwise.append(1) or original(*a))
+    original = shade._spread_pointwise
+    monkeypatch.setattr(shade, "_spread_pointwise", lambda *a: pointwise.append(1) or original(*a))
     sparse = np.zeros((1, 100, 100), dtype=np.uint32)
     sparse[0, ::10, ::10] = 1  # 100 points × 21 footprint pixels ≪ 10,000 cells × passes
     np.testing.assert_array_equal(shade.spread(sparse, 5.0), brute_force_spread(sparse, 5.0))
