@@ -721,7 +721,8 @@ def _axis_limits(
     values: np.ndarray, ok: np.ndarray, facet: panels.Factor, free: bool, overall: np.ndarray
 ) -> np.ndarray:
     """(levels, 2) data range per facet level when `free`, else the overall range."""
-    if free:
+    # One level's range is the overall one: no second pass over the rows.
+    if free and facet.n_levels > 1:
         limits = _group_limits(values, ok, facet.codes, facet.n_levels)
     else:
         limits = np.tile(overall, (facet.n_levels, 1))
