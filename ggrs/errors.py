@@ -25,7 +25,7 @@ class DataError(GgrsError):
 
 
 class LayoutError(GgrsError):
-    """The requested size leaves no room for the panels."""
+    """The requested size leaves no room for the panels, or is more than can be drawn."""
 
 
 class BackendUnavailable(GgrsError):

@@ -30,9 +30,9 @@ from ggrs.compose.views import (
     Legend,
     PanelView,
 )
-from ggrs.errors import DataError, UsageError
+from ggrs.errors import DataError, LayoutError, UsageError
 from ggrs.plotdata import PlotData
-from ggrs.properties import Properties
+from ggrs.properties import MAX_SIDE_PX, Properties
 
 ProgressFn = Callable[[str], None]
 
@@ -46,6 +46,10 @@ _LEGEND_KEYS = {"point": "point", "line": "line", "bar": "bar", "heatmap": "bar"
 
 # Tercen's auto size: 800 px plus 400 per extra facet, then room for the legend.
 _AUTO_BASE, _AUTO_STEP = 800, 400
+#: The largest image drawn, in pixels. A render peaks near 30 bytes per image
+#: pixel (the crabs demo at 10000 × 10000: 3.1 GB), so a larger one is refused
+#: with a message instead of running the machine out of memory.
+MAX_IMAGE_PIXELS = 100_000_000
 _LEGEND_EXTRA = {"plot.width": 150, "plot.height": 100}
 
 
@@ -225,9 +229,10 @@ def _layered_page(
     panel_views = _train_scales(scale_page, request.scales, data, axis_settings)
 
     # Layout: measured before drawing, so the panels' pixel size is known.
+    width, height = _figure_size(props, n_rows, n_cols, legend)
     fig = FigureView(
-        width=_image_size(props, n_cols, "plot.width", legend, "right", "left"),
-        height=_image_size(props, n_rows, "plot.height", legend, "top", "bottom"),
+        width=width,
+        height=height,
         n_rows=n_rows,
         n_cols=n_cols,
         panels=panel_views,
@@ -322,9 +327,10 @@ def _heatmap_page(
     """The facet grid as one panel of tiles, first facet row at the top."""
     n_rows, n_cols = page.rows.n_levels, page.cols.n_levels
     x_axis, y_axis = heatmap.heatmap_axes(page.rows.labels, page.cols.labels)
+    width, height = _figure_size(props, 1, 1, legend)
     fig = FigureView(
-        width=_image_size(props, 1, "plot.width", legend, "right", "left"),
-        height=_image_size(props, 1, "plot.height", legend, "top", "bottom"),
+        width=width,
+        height=height,
         n_rows=1,
         n_cols=1,
         panels=(PanelView(row=0, col=0, x=x_axis, y=y_axis),),
@@ -405,6 +411,10 @@ def _numeric(table: pa.Table, name: str, role: str) -> np.ndarray:
     """A numeric column as a float array (NaN for nulls); text is refused."""
     column = _column(table, name, role)
     kind = column.type
+    if pa.types.is_null(kind):
+        # A column with no value at all (a CSV reader's type for all-empty or all-NaN
+        # text): missing numbers, as an all-NaN float column is.
+        return np.full(len(column), np.nan)
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
@@ -734,6 +744,36 @@ def _filled(limits: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     if np.isnan(fallback).any():
         fallback = np.array([0.0, 1.0])
     return np.where(np.isnan(limits).any(axis=1, keepdims=True), fallback, limits)
+
+
+def _figure_size(
+    props: Properties, n_rows: int, n_cols: int, legend: Legend | None
+) -> tuple[int, int]:
+    """The image's (width, height) in pixels (see :func:`_image_size`).
+
+    Raises:
+        LayoutError: the image would be larger than can be drawn (the auto size
+            of a large facet grid, or two large sides).
+    """
+    width = _image_size(props, n_cols, "plot.width", legend, "right", "left")
+    height = _image_size(props, n_rows, "plot.height", legend, "top", "bottom")
+    if max(width, height) > MAX_SIDE_PX or width * height > MAX_IMAGE_PIXELS:
+        auto = [
+            f"{n} facet {kind}"
+            for name, n, kind in (
+                ("plot.width", n_cols, "columns"),
+                ("plot.height", n_rows, "rows"),
+            )
+            if not props[name] and n > 1
+        ]
+        why = f", the auto size for {' and '.join(auto)}" if auto else ""
+        raise LayoutError(
+            f"the image would be {width} × {height} px ({width * height / 1e6:,.0f} "
+            f"megapixels{why}); ggrs draws at most {MAX_SIDE_PX} px a side and "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels: set plot.width and plot.height, "
+            "or split the facets over pages"
+        )
+    return width, height
 
 
 def _image_size(

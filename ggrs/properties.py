@@ -76,17 +76,22 @@ def _positive_float(text: str) -> float:
     return value
 
 
+#: The range of plot.width and plot.height, in pixels.
+MIN_SIDE_PX, MAX_SIDE_PX = 100, 128_000
+
+
 def _size(text: str) -> int | None:
-    """Pixels in [100, 128000], or None for ``auto``."""
+    """Pixels in [MIN_SIDE_PX, MAX_SIDE_PX], or None for ``auto``."""
     value = text.strip().lower()
     if value == "auto":
         return None
+    expected = f"expected 'auto' or a whole number of pixels in [{MIN_SIDE_PX}, {MAX_SIDE_PX}]"
     try:
         pixels = int(value)
     except ValueError:
-        raise ValueError("expected 'auto' or a whole number of pixels in [100, 128000]") from None
-    if not 100 <= pixels <= 128000:
-        raise ValueError("expected 'auto' or a whole number of pixels in [100, 128000]")
+        raise ValueError(expected) from None
+    if not MIN_SIDE_PX <= pixels <= MAX_SIDE_PX:
+        raise ValueError(expected)
     return pixels
 
 

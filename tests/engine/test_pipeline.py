@@ -10,7 +10,7 @@ import pytest
 
 from ggrs import pipeline, scales
 from ggrs.aggregate import native_backend, threads
-from ggrs.errors import DataError
+from ggrs.errors import DataError, LayoutError
 from ggrs.panels import Factor
 from ggrs.properties import parse_properties
 
@@ -62,6 +62,24 @@ def test_auto_size_adds_facets_and_legend_room():
     assert pipeline._image_size(props, 2, "plot.height", legend, "top", "bottom") == 1200
     sized = parse_properties({"plot.width": "640"})
     assert pipeline._image_size(sized, 5, "plot.width", legend, "right", "left") == 640
+
+
+def test_images_past_the_pixel_limit_are_refused_before_drawing():
+    square = parse_properties({"plot.width": "10000", "plot.height": "10000"})
+    assert pipeline._figure_size(square, 1, 1, None) == (10_000, 10_000)
+    assert pipeline.MAX_IMAGE_PIXELS == 10_000 * 10_000
+    taller = parse_properties({"plot.width": "10000", "plot.height": "10001"})
+    with pytest.raises(
+        LayoutError, match=r"10000 × 10001 px \(100 megapixels\); .* 100 megapixels"
+    ):
+        pipeline._figure_size(taller, 1, 1, None)
+    # The auto rule has no side limit of its own: 320 columns would be 128,400 px wide.
+    auto = parse_properties({"plot.height": "100"})
+    assert pipeline._figure_size(auto, 1, 319, None) == (128_000, 100)
+    with pytest.raises(LayoutError, match=r"128400 × 100 px .*auto size for 320 facet columns"):
+        pipeline._figure_size(auto, 1, 320, None)
+    with pytest.raises(LayoutError, match="auto size for 30 facet columns and 30 facet rows"):
+        pipeline._figure_size(parse_properties({}), 30, 30, None)
 
 
 def test_one_image_per_page_in_label_order():

@@ -143,6 +143,21 @@ def test_many_facets_give_a_clear_layout_error(tmp_path):
     assert_clean_error(result, 1, "10000")
 
 
+def test_many_facets_at_the_auto_size_are_refused_not_drawn(tmp_path):
+    path = tmp_path / "many.parquet"
+    n = 10_000
+    pq.write_table(pa.table({"y": np.arange(n, dtype=float), "f": np.arange(n)}), path)
+    result = render(f"--input={path}", "--y=y", "--cols=f", f"--output={tmp_path / 'o.png'}")
+    assert_clean_error(result, 1, "4000400 × 800 px", "10000 facet columns", "pages")
+
+
+def test_a_csv_column_of_only_nan_has_nothing_to_plot(tmp_path):
+    path = tmp_path / "nan.csv"
+    path.write_text("x,y\n1,nan\n2,NaN\n3,\n")
+    result = render(f"--input={path}", "--x=x", "--y=y", f"--output={tmp_path / 'o.png'}")
+    assert_clean_error(result, 1, "nothing to plot", "y (y)")
+
+
 @pytest.mark.parametrize("ys", ["value,", ",value", "value,value"])
 def test_y_columns_are_named_once_and_not_empty(tmp_path, ys):
     table = tmp_path / "t.csv"
