@@ -233,6 +233,12 @@ def _require(path: Path, wanted: list[str], available: list[str]) -> None:
             f"{path} has no column {', '.join(map(repr, missing))}; "
             f"available columns: {', '.join(map(repr, available))}"
         )
+    repeated = sorted({name for name in wanted if available.count(name) > 1})
+    if repeated:
+        raise DataError(
+            f"{path} has more than one column named {', '.join(map(repr, repeated))}, so "
+            "which one to plot is ambiguous; give the columns distinct names"
+        )
 
 
 def _read_csv(path: Path, fmt: str, wanted: list[str] | None) -> pa.Table:

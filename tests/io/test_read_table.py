@@ -244,6 +244,14 @@ def test_missing_columns_list_available_ones(tmp_path, name):
     assert "available columns: '.ci', '.y', 'label'" in message
 
 
+def test_a_wanted_column_named_twice_is_ambiguous(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("a,b,a\n1,2,3\n")
+    with pytest.raises(DataError, match=r"more than one column named 'a', so which one"):
+        read_table(path, columns=["a", "b"])
+    assert read_table(path, columns=["b"]).column("b").to_pylist() == [2]
+
+
 def test_unknown_format_name(tmp_path):
     with pytest.raises(UsageError) as info:
         read_table(tmp_path / "x.csv", format="excel")
