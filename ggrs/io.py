@@ -25,17 +25,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.feather as feather
 import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 
 from ggrs import memory, tson
 from ggrs.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    # Imported where a Parquet file is read: with pyarrow's file systems it costs
+    # ~15 ms of every start, and the demo (CSV) and the operator (TSON) never use it.
+    import pyarrow.parquet as pq
 
 SUPPORTED_FORMATS = ("csv", "tsv", "parquet", "arrow", "arrow-stream", "tson")
 """Names accepted by ``read_table(format=...)``."""
@@ -135,6 +138,8 @@ def read_table(
     if fmt == "tson":
         table = _read_tson(path)
     elif fmt == "arrow" and head.startswith(_FEATHER_V1_MAGIC):
+        import pyarrow.feather as feather  # only Feather v1 files need it
+
         table = _wrap(path, fmt, lambda: feather.read_table(path, memory_map=True))
     elif fmt == "arrow" and head.startswith(_ARROW_FILE_MAGIC):
         return _read_arrow_file(path, wanted)
@@ -293,6 +298,8 @@ _RELEASE_EVERY = 4
 def _open_parquet(
     path: Path, metadata: pq.FileMetaData | None, dictionaries: list[str]
 ) -> pq.ParquetFile:
+    import pyarrow.parquet as pq  # see the import at the top
+
     # memory_map=False: mapped pages would count in the resident set on top of the
     # decoded columns.
     return _wrap(
