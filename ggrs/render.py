@@ -7,11 +7,11 @@ Examples:
       --color=color --theme=bw --plot.title="Crabs" --output=crabs.png
   render --input=runs.arrow --y=value --pages=plate --output=plate.png
       (one file per page: plate_<page>.png)
-  render --input=series.parquet --x=time --y=signal --color=well --chart=line \
+  render --input=series.parquet --x=time --y=signal --color=well --chart=line \\
       --output=series.png
   render --input=scan.csv --x=time --y=ch1,ch2 --point.shapes="19;2" --output=layers.png
       (two layers: ch1 and ch2 over one another, one legend entry each)
-  render --input=plate.csv --y=value --rows=row --cols=column --chart=heatmap \
+  render --input=plate.csv --y=value --rows=row --cols=column --chart=heatmap \\
       --heatmap.cell.aggregation=mean --output=plate.png
 
 Every operator property is a flag of the same name (--theme, --plot.width,

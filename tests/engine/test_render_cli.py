@@ -12,6 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from ggrs import render as ggrs_render
+
 
 def render(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -164,3 +166,11 @@ def test_y_columns_are_named_once_and_not_empty(tmp_path, ys):
     table.write_text("value\n1\n2\n")
     result = render(f"--input={table}", f"--y={ys}", f"--output={tmp_path / 'out.png'}")
     assert_clean_error(result, 2, "--y=", "once")
+
+
+def test_help_examples_keep_their_line_breaks():
+    # A lone backslash before a newline in the docstring joins two example lines.
+    examples = ggrs_render.__doc__.split("Examples:\n")[1].split("\n\n")[0].splitlines()
+    assert all("  " not in line.strip() for line in examples), examples
+    continued = [line for line in examples if line.endswith(" \\")]
+    assert len(continued) == 3
