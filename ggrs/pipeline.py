@@ -46,11 +46,11 @@ _LEGEND_KEYS = {"point": "point", "line": "line", "bar": "bar", "heatmap": "bar"
 
 # Tercen's auto size: 800 px plus 400 per extra facet, then room for the legend.
 _AUTO_BASE, _AUTO_STEP = 800, 400
+_LEGEND_EXTRA = {"plot.width": 150, "plot.height": 100}
 #: The largest image drawn, in pixels. A render peaks near 30 bytes per image
 #: pixel (the crabs demo at 10000 × 10000: 3.1 GB), so a larger one is refused
 #: with a message instead of running the machine out of memory.
 MAX_IMAGE_PIXELS = 100_000_000
-_LEGEND_EXTRA = {"plot.width": 150, "plot.height": 100}
 
 
 @dataclass(frozen=True)

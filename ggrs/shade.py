@@ -231,17 +231,15 @@ def _spread_pointwise(
     each plane's value there over the footprint."""
     shape = planes[0].shape
     covered = np.flatnonzero(planes[0])
-    values, outs = [], []
-    for plane in planes:
-        v = np.asarray(plane).reshape(-1)[covered]
-        largest = int(v.max()) if v.dtype.kind == "u" and v.size else 0
-        dtype = _spread_dtype(v.dtype, largest, area, np)
-        values.append(v.astype(dtype))
-        outs.append(np.zeros(shape, dtype=dtype))
+    values = [_widen(np.asarray(plane).reshape(-1)[covered], area, np) for plane in planes]
+    outs = [np.zeros(shape, dtype=v.dtype) for v in values]
+    dy = [y for y, rr in row_runs.items() for a, b in rr for _ in range(a, b + 1)]
+    dx = [x for rr in row_runs.values() for a, b in rr for x in range(a, b + 1)]
+    offsets = np.array(dy, dtype=np.int64), np.array(dx, dtype=np.int64)
     block = max(1, PAIRS_PER_BLOCK // max(area, 1))
     # Blocks and pairs go in covered-pixel order: float sums add in a fixed order.
     for start in range(0, covered.size, block):
-        targets, valid = _footprint_targets(covered[start : start + block], shape, row_runs)
+        targets, valid = _footprint_targets(covered[start : start + block], shape, *offsets)
         for v, out in zip(values, outs, strict=True):
             weights = np.broadcast_to(v[start : start + block, None], valid.shape)[valid]
             np.add.at(out.reshape(-1), targets, weights)
@@ -249,14 +247,11 @@ def _spread_pointwise(
 
 
 def _footprint_targets(
-    covered: np.ndarray, shape: tuple[int, ...], row_runs: dict[int, tuple[tuple[int, int], ...]]
+    covered: np.ndarray, shape: tuple[int, ...], dy: np.ndarray, dx: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices (covered pixel, footprint pixel) that each covered pixel adds
-    to, and which of those pairs lie inside the pixel's own panel."""
+    """Flat indices (covered pixel, footprint pixel (dy, dx)) that each covered
+    pixel adds to, and which of those pairs lie inside the pixel's own panel."""
     h, w = shape[-2:]
-    dy = [y for y, rr in row_runs.items() for a, b in rr for _ in range(a, b + 1)]
-    dx = [x for rr in row_runs.values() for a, b in rr for x in range(a, b + 1)]
-    dy, dx = np.array(dy, dtype=np.int64), np.array(dx, dtype=np.int64)
     panel, within = np.divmod(covered, h * w)
     y, x = np.divmod(within, w)
     ty = y[:, None] + dy

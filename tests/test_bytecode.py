@@ -21,6 +21,8 @@ CHECKED_HASH = 0b11
 
 
 def modules(root: Path) -> list[Path]:
+    # A package's own __init__.py is left out: proto's is made by Bazel in the
+    # runfiles tree, not a source the rule compiles.
     return sorted(p for p in root.rglob("*.py") if p.name != "__init__.py" or p.parent != root)
 
 
